@@ -1,0 +1,109 @@
+/**
+ * Configuration of {@link AvroSerializer} and {@link AvroDeserializer}.
+ *
+ * @packageDocumentation
+ */
+import type { DekRegistry } from '../dek/model';
+import type { KmsConfig } from '../kms/driver';
+import type { Metadata, RuleSet } from '../rules/model';
+import type { SchemaSource, SchemaInfo } from './schema-source';
+
+/**
+ * Connection settings of a Confluent-compatible registry reached over HTTP (schema registry or
+ * DEK registry). Several URLs = failover in order.
+ */
+export interface RegistryHttpOptions {
+  url: string | string[];
+  /** HTTP basic auth, or a bearer token (string or async provider). */
+  auth?:
+    | { basic: { username: string; password: string } }
+    | { bearer: string | (() => string | Promise<string>) };
+  /** Per-request timeout (default 10 000 ms). */
+  timeoutMs?: number;
+  /** Retries on network errors, 429 and 5xx (never 4xx). Default 3. */
+  maxRetries?: number;
+  /** First backoff delay, doubled per retry with full jitter. Default 100 ms. */
+  retryBackoffMs?: number;
+  /** Cap of one backoff delay. Default 2 000 ms. */
+  retryMaxBackoffMs?: number;
+  /** Extra headers sent with every request. */
+  headers?: Record<string, string>;
+}
+
+/** How to pick the subject of a topic. */
+export type SubjectNameStrategy =
+  | 'topic'
+  | 'record'
+  | 'topic-record'
+  | ((topic: string, isKey: boolean, recordFullName: string | undefined) => string);
+
+/** A local override of rules, matched by rule name or by rule type (name wins). */
+export interface RuleOverride {
+  /** Rule name to match; or use `type`. */
+  name?: string;
+  /** Rule type to match (e.g. `ENCRYPT`). */
+  type?: string;
+  disabled?: boolean;
+  onSuccess?: string;
+  onFailure?: string;
+  /** Params merged over the rule's own params. */
+  params?: Record<string, string>;
+}
+
+/** Key ring (DEK cache) tuning. */
+export interface KeyRingOptions {
+  /** How long a "latest DEK" lookup is trusted before re-checking the registry (default: 5 min). */
+  latestTtlMs?: number;
+  /** Max cached unwrapped DEKs (default 10 000, LRU). */
+  capacity?: number;
+}
+
+/** Options shared by serializer and deserializer. */
+export interface SerdeOptions {
+  /**
+   * Schema source: an {@link SchemaSource} (e.g. `InMemorySchemaRegistry`), an
+   * `@kafkajs/confluent-schema-registry` `SchemaRegistry` instance, or HTTP settings.
+   */
+  schemaRegistry: SchemaSource | KafkajsSchemaRegistryLike | RegistryHttpOptions;
+  /** DEK registry: an instance (e.g. `InMemoryDekRegistry`) or HTTP settings. */
+  dekRegistry: DekRegistry | RegistryHttpOptions;
+  /** Per-kmsType driver configuration, e.g. `{ 'local-kms': { secret } }`. */
+  kms?: Readonly<Record<string, KmsConfig>>;
+  /**
+   * A rule set supplied locally, for registries that cannot store rule sets (Karapace,
+   * Redpanda) or to pin rules client-side. Used when the registered schema has none.
+   */
+  ruleSet?: RuleSet;
+  /** Metadata supplied locally (tags, properties), merged under the registered schema's. */
+  metadata?: Metadata;
+  /** Local overrides to disable rules or change their actions/params. */
+  ruleOverrides?: RuleOverride[];
+  /** Subject name strategy (default `topic`). */
+  subjectNameStrategy?: SubjectNameStrategy;
+  /** True for a key serde (`<topic>-key`). Default false. */
+  isKey?: boolean;
+  keyRing?: KeyRingOptions;
+}
+
+/** Options of {@link AvroSerializer}. */
+export interface SerializerOptions extends SerdeOptions {
+  /**
+   * The writer schema (Avro JSON text, object, or full {@link SchemaInfo} with metadata and
+   * rule set). When given, it is registered (or looked up) under the subject on first use.
+   * When absent, the subject's latest registered schema is used.
+   */
+  schema?: string | object | SchemaInfo;
+  /** Register `schema` if it is not yet registered (default true). */
+  autoRegister?: boolean;
+}
+
+/** Options of {@link AvroDeserializer}. */
+export interface DeserializerOptions extends SerdeOptions {}
+
+/** The parts of `@kafkajs/confluent-schema-registry`'s `SchemaRegistry` used by the adapter. */
+export interface KafkajsSchemaRegistryLike {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  api: any;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  register: (...args: any[]) => Promise<{ id: number }>;
+}

@@ -1,0 +1,44 @@
+/**
+ * Where the serde finds schemas: an abstraction over a Confluent-compatible schema registry.
+ *
+ * @packageDocumentation
+ */
+import type { Metadata, RuleSet } from '../rules/model';
+
+/** A reference from one schema to another registered schema. */
+export interface SchemaReference {
+  /** The name used inside the referring schema (for Avro: the referenced type's full name). */
+  name: string;
+  subject: string;
+  version: number;
+}
+
+/** A schema as registered: text, type, references, metadata and rule set. */
+export interface SchemaInfo {
+  /** Schema text (Avro JSON). */
+  schema: string;
+  /** Defaults to `AVRO`. */
+  schemaType?: 'AVRO' | 'JSON' | 'PROTOBUF';
+  references?: SchemaReference[];
+  metadata?: Metadata;
+  ruleSet?: RuleSet;
+}
+
+/** A registered schema with its identity. */
+export interface RegisteredSchema extends SchemaInfo {
+  id: number;
+  subject?: string;
+  version?: number;
+}
+
+/** The schema registry operations the serde needs. */
+export interface SchemaSource {
+  /** Registers (or finds) a schema under a subject; resolves to its id. */
+  register(subject: string, info: SchemaInfo): Promise<number>;
+  /** A schema by global id (with metadata and rule set). Rejects `SCHEMA_NOT_FOUND` if unknown. */
+  getById(id: number, subject?: string): Promise<RegisteredSchema>;
+  /** The latest schema of a subject. Rejects `SCHEMA_NOT_FOUND` if unknown. */
+  getLatest(subject: string): Promise<RegisteredSchema>;
+  /** A schema by subject and version. Rejects `SCHEMA_NOT_FOUND` if unknown. */
+  getByVersion(subject: string, version: number): Promise<RegisteredSchema>;
+}
