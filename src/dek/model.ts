@@ -4,8 +4,9 @@
  * @packageDocumentation
  */
 
-/** DEK algorithms, as named by Confluent (part of a DEK's identity). */
-export type DekAlgorithm = 'AES128_GCM' | 'AES256_GCM' | 'AES256_SIV';
+import type { DekAlgorithm } from '../crypto/algorithm';
+
+export type { DekAlgorithm };
 
 /** All DEK algorithms. */
 export const DEK_ALGORITHMS: readonly DekAlgorithm[] = ['AES128_GCM', 'AES256_GCM', 'AES256_SIV'];
