@@ -6,29 +6,10 @@
 import type { DekRegistry } from '../dek/model';
 import type { KmsConfig } from '../kms/driver';
 import type { Metadata, RuleSet } from '../rules/model';
+import type { RegistryHttpOptions } from '../dek/http-options';
 import type { SchemaSource, SchemaInfo } from './schema-source';
 
-/**
- * Connection settings of a Confluent-compatible registry reached over HTTP (schema registry or
- * DEK registry). Several URLs = failover in order.
- */
-export interface RegistryHttpOptions {
-  url: string | string[];
-  /** HTTP basic auth, or a bearer token (string or async provider). */
-  auth?:
-    | { basic: { username: string; password: string } }
-    | { bearer: string | (() => string | Promise<string>) };
-  /** Per-request timeout (default 10 000 ms). */
-  timeoutMs?: number;
-  /** Retries on network errors, 429 and 5xx (never 4xx). Default 3. */
-  maxRetries?: number;
-  /** First backoff delay, doubled per retry with full jitter. Default 100 ms. */
-  retryBackoffMs?: number;
-  /** Cap of one backoff delay. Default 2 000 ms. */
-  retryMaxBackoffMs?: number;
-  /** Extra headers sent with every request. */
-  headers?: Record<string, string>;
-}
+export type { RegistryHttpOptions } from '../dek/http-options';
 
 /** How to pick the subject of a topic. */
 export type SubjectNameStrategy =
