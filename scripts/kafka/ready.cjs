@@ -1,5 +1,7 @@
-// One readiness probe of the test broker: exits 0 when a kafkajs admin client can connect and
-// the cluster metadata lists at least one broker, 1 otherwise. Usage: node ready.cjs HOST:PORT
+// One readiness probe of the test broker: exits 0 when a kafkajs admin client can connect, the
+// cluster metadata lists a broker and the group coordinator answers (its first lookup creates
+// __consumer_offsets, so consumers in tests do not wait for it), 1 otherwise.
+// Usage: node ready.cjs HOST:PORT
 'use strict';
 const { Kafka, logLevel } = require('kafkajs');
 
@@ -16,7 +18,9 @@ admin
   .connect()
   .then(() => admin.describeCluster())
   .then(async (c) => {
+    if (c.brokers.length === 0) process.exit(1);
+    await admin.describeGroups(['csfle-ready-probe']);
     await admin.disconnect();
-    process.exit(c.brokers.length > 0 ? 0 : 1);
+    process.exit(0);
   })
   .catch(() => process.exit(1));

@@ -6,7 +6,8 @@
 #          waits until it answers metadata, writes KAFKA_BROKERS=127.0.0.1:PORT to
 #          $CSFLE_CACHE/env/kafka.env. A broker left running by an earlier start is stopped first.
 #   stop:  stops the broker and removes kafka.env.
-# Needs java (17+) and mvn on PATH. Env: KAFKA_HEAP_OPTS (default -Xms256m -Xmx512m).
+# Needs java (17+) and mvn on PATH. Env: KAFKA_PORT (default: a free port), KAFKA_HEAP_OPTS
+# (default -Xms256m -Xmx512m).
 . "$(dirname "$0")/_lib.sh"
 
 KAFKA_DIR=$ROOT/scripts/kafka
@@ -31,7 +32,7 @@ start() {
   stop
   install_libs
   local t0=$SECONDS port cport
-  port=$(free_port); cport=$(free_port)
+  port=${KAFKA_PORT:-$(free_port)}; cport=$(free_port)
   while [ "$cport" = "$port" ]; do cport=$(free_port); done
 
   rm -rf "$RUN_DIR"; mkdir -p "$RUN_DIR/data"
