@@ -1,0 +1,216 @@
+/**
+ * The HTTP layer shared by the DEK registry client and the HTTP schema source: base-URL failover,
+ * retries with exponential backoff and full jitter (network errors, timeouts, 429, 5xx — never
+ * other 4xx), per-request timeouts, basic / bearer auth.
+ *
+ * It never throws for an HTTP status: callers get `{ status, data, errorCode, message }` and map
+ * statuses to their own typed errors. It throws (a typed `REGISTRY_UNAVAILABLE` error, retryable)
+ * only when no registry URL answered at all.
+ *
+ * @packageDocumentation
+ */
+import { CsfleError, type CsfleErrorCode, type CsfleErrorOptions } from '../errors';
+import { REGISTRY_HTTP_DEFAULTS, type RegistryHttpOptions } from './http-options';
+
+/** Constructor of the error class a caller wants (e.g. `DekRegistryError`). */
+export type RegistryErrorClass = new (
+  code: CsfleErrorCode,
+  message: string,
+  options?: CsfleErrorOptions,
+) => CsfleError;
+
+/** One HTTP request. `path` is relative to the base URL and already URL-encoded. */
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  query?: Record<string, string | number | boolean | string[] | undefined>;
+  body?: unknown;
+}
+
+/** An HTTP answer (any status). */
+export interface HttpResult {
+  status: number;
+  /** Parsed JSON body, or `undefined` for an empty body (or the raw text if not JSON). */
+  data: unknown;
+  /** Confluent `error_code` of an error body, when present. */
+  errorCode?: number;
+  /** Confluent `message` of an error body, when present (never contains our secrets). */
+  message?: string;
+  /** The base URL that answered (without credentials). */
+  baseUrl: string;
+}
+
+const ACCEPT =
+  'application/vnd.schemaregistry.v1+json, application/vnd.schemaregistry+json, application/json';
+const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
+
+/** A retryable transport failure inside one attempt. */
+class AttemptFailure {
+  constructor(
+    readonly reason: string,
+    readonly timedOut: boolean,
+    readonly result?: HttpResult,
+  ) {}
+}
+
+/** Builds a query string (`deleted=true&subjectPrefix=a&subjectPrefix=b`). */
+export function queryString(query: HttpRequest['query']): string {
+  if (!query) return '';
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined) continue;
+    const values = Array.isArray(v) ? v : [v];
+    for (const one of values) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(one))}`);
+  }
+  return parts.length === 0 ? '' : `?${parts.join('&')}`;
+}
+
+/** Splits userinfo off a base URL: fetch refuses URLs with credentials, and logs must not show them. */
+function parseBaseUrl(raw: string): { url: string; username?: string; password?: string } {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new CsfleError('INVALID_REQUEST', `Invalid registry URL (not an absolute http(s) URL)`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new CsfleError('INVALID_REQUEST', `Invalid registry URL protocol ${u.protocol}`);
+  }
+  const username = u.username ? decodeURIComponent(u.username) : undefined;
+  const password = u.password ? decodeURIComponent(u.password) : undefined;
+  u.username = '';
+  u.password = '';
+  return { url: u.toString().replace(/\/+$/, ''), username, password };
+}
+
+/**
+ * HTTP transport to one logical registry (one or more base URLs).
+ */
+export class RegistryHttpTransport {
+  /** Base URLs, credentials stripped. */
+  readonly baseUrls: readonly string[];
+  private preferred = 0;
+  private readonly timeoutMs: number;
+  private readonly maxRetries: number;
+  private readonly backoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly staticHeaders: Record<string, string>;
+  private readonly basic?: string;
+  private readonly bearer?: string | (() => string | Promise<string>);
+
+  constructor(
+    options: RegistryHttpOptions,
+    private readonly errorClass: RegistryErrorClass,
+  ) {
+    const urls = Array.isArray(options.url) ? options.url : [options.url];
+    if (urls.length === 0) throw new errorClass('INVALID_REQUEST', 'No registry URL configured');
+    const parsed = urls.map(parseBaseUrl);
+    this.baseUrls = parsed.map((p) => p.url);
+    this.timeoutMs = options.timeoutMs ?? REGISTRY_HTTP_DEFAULTS.timeoutMs;
+    this.maxRetries = Math.max(0, options.maxRetries ?? REGISTRY_HTTP_DEFAULTS.maxRetries);
+    this.backoffMs = options.retryBackoffMs ?? REGISTRY_HTTP_DEFAULTS.retryBackoffMs;
+    this.maxBackoffMs = options.retryMaxBackoffMs ?? REGISTRY_HTTP_DEFAULTS.retryMaxBackoffMs;
+    this.staticHeaders = { ...(options.headers ?? {}) };
+    const auth = options.auth;
+    if (auth && 'basic' in auth) {
+      this.basic = Buffer.from(`${auth.basic.username}:${auth.basic.password}`).toString('base64');
+    } else if (auth && 'bearer' in auth) {
+      this.bearer = auth.bearer;
+    } else {
+      const withCreds = parsed.find((p) => p.username !== undefined);
+      if (withCreds) {
+        this.basic = Buffer.from(`${withCreds.username}:${withCreds.password ?? ''}`).toString('base64');
+      }
+    }
+  }
+
+  /** Sends a request with failover and retries; resolves with the first non-retryable answer. */
+  async request(req: HttpRequest): Promise<HttpResult> {
+    const n = this.baseUrls.length;
+    let last: AttemptFailure | undefined;
+    for (let round = 0; round <= this.maxRetries; round++) {
+      if (round > 0) await sleep(this.backoff(round - 1));
+      for (let i = 0; i < n; i++) {
+        const idx = (this.preferred + i) % n;
+        const outcome = await this.attempt(this.baseUrls[idx]!, req);
+        if (outcome instanceof AttemptFailure) {
+          last = outcome;
+          continue;
+        }
+        this.preferred = idx;
+        return outcome;
+      }
+    }
+    // Every attempt failed with a retryable condition.
+    if (last?.result) return last.result; // a 429/5xx answer: let the caller map it
+    const what = `${req.method} ${req.path.split('?')[0]}`;
+    throw new this.errorClass(
+      'REGISTRY_UNAVAILABLE',
+      `Registry unreachable (${last?.timedOut ? `timed out after ${this.timeoutMs} ms` : last?.reason ?? 'no answer'}) ` +
+        `for ${what} at ${this.baseUrls.join(', ')} after ${this.maxRetries + 1} round(s)`,
+      { retryable: true },
+    );
+  }
+
+  private backoff(retry: number): number {
+    const ceiling = Math.min(this.maxBackoffMs, this.backoffMs * 2 ** retry);
+    return Math.random() * ceiling; // full jitter
+  }
+
+  private async headers(hasBody: boolean): Promise<Record<string, string>> {
+    const h: Record<string, string> = { Accept: ACCEPT, ...this.staticHeaders };
+    if (hasBody) h['Content-Type'] = CONTENT_TYPE;
+    if (this.basic) h.Authorization = `Basic ${this.basic}`;
+    else if (this.bearer !== undefined) {
+      const token = typeof this.bearer === 'function' ? await this.bearer() : this.bearer;
+      h.Authorization = `Bearer ${token}`;
+    }
+    return h;
+  }
+
+  private async attempt(baseUrl: string, req: HttpRequest): Promise<HttpResult | AttemptFailure> {
+    const url = `${baseUrl}${req.path}${queryString(req.query)}`;
+    const hasBody = req.body !== undefined;
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(url, {
+        method: req.method,
+        headers: await this.headers(hasBody),
+        body: hasBody ? JSON.stringify(req.body) : undefined,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      text = await response.text();
+    } catch (err) {
+      const e = err as { name?: string; cause?: { code?: string }; code?: string };
+      const timedOut = e?.name === 'TimeoutError' || e?.name === 'AbortError';
+      const code = e?.cause?.code ?? e?.code ?? e?.name ?? 'network error';
+      return new AttemptFailure(`${code}`, timedOut);
+    }
+    let data: unknown;
+    if (text.length > 0) {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = text;
+      }
+    }
+    const result: HttpResult = { status: response.status, data, baseUrl };
+    if (response.status >= 400 && data && typeof data === 'object') {
+      const body = data as { error_code?: unknown; message?: unknown };
+      if (typeof body.error_code === 'number') result.errorCode = body.error_code;
+      if (typeof body.message === 'string') result.message = body.message;
+    }
+    if (response.status === 429 || response.status >= 500) {
+      return new AttemptFailure(`HTTP ${response.status}`, false, result);
+    }
+    return result;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Path segment encoder (kek names, subjects). */
+export const seg = (s: string | number): string => encodeURIComponent(String(s));
