@@ -3,10 +3,21 @@
  *
  * @packageDocumentation
  */
+import './kms/builtins';
+
 export * from './errors';
 export * from './kms/driver';
 export { registerKmsDriver, unregisterKmsDriver, getKmsDriver, registeredKmsTypes, newKmsClient } from './kms/registry';
+export { localKmsDriver, deriveLocalKek, LOCAL_KMS_TYPE, type LocalKmsConfig } from './kms/local/driver';
 export * from './dek/model';
+export { InMemoryDekRegistry, type InMemoryDekRegistryOptions } from './dek/in-memory-registry';
+export { KeyRing, type KeyRingConfig, type KeyRingLogger, type WriteKey, type WriteKeyRequest } from './dek/key-ring';
 export * from './rules/model';
+export { type RuleOverride, type RuleAction } from './rules/actions';
+export { compileTagPattern } from './avro/tags';
 export * from './serde/schema-source';
 export * from './serde/options';
+export { InMemorySchemaRegistry } from './serde/in-memory-schema-registry';
+export { AvroSerializer } from './serde/avro-serializer';
+export { AvroDeserializer } from './serde/avro-deserializer';
+export { frame, parseFrame, MAGIC_BYTE } from './serde/framing';

@@ -5,6 +5,7 @@
  */
 import type { DekRegistry } from '../dek/model';
 import type { KmsConfig } from '../kms/driver';
+import type { RuleOverride } from '../rules/actions';
 import type { Metadata, RuleSet } from '../rules/model';
 import type { RegistryHttpOptions } from '../dek/http-options';
 import type { SchemaSource, SchemaInfo } from './schema-source';
@@ -17,19 +18,6 @@ export type SubjectNameStrategy =
   | 'record'
   | 'topic-record'
   | ((topic: string, isKey: boolean, recordFullName: string | undefined) => string);
-
-/** A local override of rules, matched by rule name or by rule type (name wins). */
-export interface RuleOverride {
-  /** Rule name to match; or use `type`. */
-  name?: string;
-  /** Rule type to match (e.g. `ENCRYPT`). */
-  type?: string;
-  disabled?: boolean;
-  onSuccess?: string;
-  onFailure?: string;
-  /** Params merged over the rule's own params. */
-  params?: Record<string, string>;
-}
 
 /** Key ring (DEK cache) tuning. */
 export interface KeyRingOptions {

@@ -1,0 +1,50 @@
+/**
+ * Parses Avro schema text (with referenced schemas) into an avsc type plus its inline tags.
+ *
+ * @packageDocumentation
+ */
+import * as avsc from 'avsc';
+import { SchemaRegistryError } from '../errors';
+import { inlineTags } from './tags';
+
+/** A parsed Avro schema. */
+export interface ParsedAvroSchema {
+  type: avsc.Type;
+  /** Field full name → inline `confluent:tags` (from the schema and its references). */
+  inlineTags: Map<string, Set<string>>;
+  /** Full name of the top-level record, if the schema is a named type. */
+  recordFullName: string | undefined;
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    // A bare primitive name such as `string` is valid Avro schema text.
+    if (/^[A-Za-z_][A-Za-z0-9_.]*$/.test(text.trim())) return text.trim();
+    throw new SchemaRegistryError('SCHEMA_NOT_FOUND', `${what} is not valid Avro schema JSON`);
+  }
+}
+
+/**
+ * Parses `schema`, after the referenced schemas (dependencies first), into one avsc type.
+ * Named types of references resolve by full name.
+ */
+export function parseAvroSchema(schema: string, references: readonly string[] = []): ParsedAvroSchema {
+  const registry: Record<string, avsc.Type> = {};
+  const jsons: unknown[] = [];
+  try {
+    for (const ref of references) {
+      const json = parseJson(ref, 'A referenced schema');
+      jsons.push(json);
+      avsc.Type.forSchema(json as avsc.Schema, { registry });
+    }
+    const json = parseJson(schema, 'The schema');
+    jsons.push(json);
+    const type = avsc.Type.forSchema(json as avsc.Schema, { registry });
+    return { type, inlineTags: inlineTags(jsons), recordFullName: type.name };
+  } catch (err) {
+    if (err instanceof SchemaRegistryError) throw err;
+    throw new SchemaRegistryError('SCHEMA_NOT_FOUND', `Invalid Avro schema: ${(err as Error).message}`);
+  }
+}

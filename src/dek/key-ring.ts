@@ -1,0 +1,348 @@
+/**
+ * The KeyRing: finds, creates and caches unwrapped DEKs.
+ *
+ * - Caches KEKs, KMS clients and ready-to-use DEK ciphers; once warm, a record's key lookup is a
+ *   synchronous map read (no registry call, no KMS call).
+ * - Coalesces concurrent misses: N concurrent first calls for the same DEK share one registry
+ *   fetch, one DEK creation and one KMS call.
+ * - Auto-registers the KEK (from rule params) and the DEK on produce, as Confluent does; a
+ *   `CONFLICT` means another producer won the race, so its record is read and used.
+ * - Rotates DEKs when `expiryDays` > 0 (new version when the latest is older than that).
+ *
+ * Unwrapped key bytes live only inside the cached {@link DekCipher}s.
+ *
+ * @packageDocumentation
+ */
+import { newDekCipher, type DekCipher } from '../crypto/dek-cipher';
+import { generateTinkKey } from '../crypto/tink-key';
+import { CsfleError, DekRegistryError } from '../errors';
+import type { KmsClient, KmsConfig } from '../kms/driver';
+import { newKmsClient } from '../kms/registry';
+import type { Dek, DekAlgorithm, DekRegistry, Kek } from './model';
+
+const DAY_MS = 86_400_000;
+
+/** Receives warnings (never secrets). */
+export interface KeyRingLogger {
+  warn(message: string, context?: Record<string, unknown>): void;
+}
+
+/** Options of {@link KeyRing}. */
+export interface KeyRingConfig {
+  registry: DekRegistry;
+  /** Per-kmsType driver config. */
+  kms?: Readonly<Record<string, KmsConfig>>;
+  /** How long a "latest DEK" answer is trusted (default 5 minutes). Versioned DEKs never expire. */
+  latestTtlMs?: number;
+  /** Max cached DEK ciphers (default 10 000; oldest evicted first). */
+  capacity?: number;
+  logger?: KeyRingLogger;
+  /** Clock, for tests of DEK expiry. */
+  now?: () => number;
+}
+
+/** What a producer asks for. */
+export interface WriteKeyRequest {
+  kekName: string;
+  /** Needed to auto-register the KEK; if set, must equal the registered KEK's values. */
+  kmsType?: string;
+  kmsKeyId?: string;
+  subject: string;
+  algorithm: DekAlgorithm;
+  /** > 0 enables rotation (and the version prefix on ciphertext). */
+  expiryDays: number;
+}
+
+/** A DEK ready for a producer. */
+export interface WriteKey {
+  readonly version: number;
+  readonly cipher: DekCipher;
+  /** Server timestamp of the DEK (for expiry). */
+  readonly ts: number;
+}
+
+interface LatestEntry {
+  key: WriteKey;
+  fetchedAt: number;
+}
+
+/** Caches and coalesces DEK lookups for one serde (or several sharing it). */
+export class KeyRing {
+  readonly #registry: DekRegistry;
+  readonly #kms: Readonly<Record<string, KmsConfig>>;
+  readonly #latestTtlMs: number;
+  readonly #capacity: number;
+  readonly #logger: KeyRingLogger | undefined;
+  readonly #now: () => number;
+
+  readonly #keks = new Map<string, Promise<Kek>>();
+  readonly #kmsClients = new Map<string, Promise<KmsClient>>();
+  readonly #ciphers = new Map<string, DekCipher>();
+  readonly #pendingCiphers = new Map<string, Promise<DekCipher>>();
+  readonly #latest = new Map<string, LatestEntry>();
+  readonly #pendingLatest = new Map<string, Promise<WriteKey>>();
+
+  constructor(config: KeyRingConfig) {
+    this.#registry = config.registry;
+    this.#kms = config.kms ?? {};
+    this.#latestTtlMs = config.latestTtlMs ?? 5 * 60_000;
+    this.#capacity = config.capacity ?? 10_000;
+    this.#logger = config.logger;
+    this.#now = config.now ?? Date.now;
+  }
+
+  /** The cached write key, if present and still valid; synchronous (hot path). */
+  peekWriteKey(req: WriteKeyRequest): WriteKey | undefined {
+    const entry = this.#latest.get(writeId(req));
+    if (!entry) return undefined;
+    const now = this.#now();
+    if (now - entry.fetchedAt >= this.#latestTtlMs) return undefined;
+    if (req.expiryDays > 0 && isExpired(entry.key.ts, req.expiryDays, now)) return undefined;
+    return entry.key;
+  }
+
+  /** The DEK a producer must use now: cached, fetched, created or rotated. */
+  writeKey(req: WriteKeyRequest): Promise<WriteKey> | WriteKey {
+    const cached = this.peekWriteKey(req);
+    if (cached) return cached;
+    const id = writeId(req);
+    let pending = this.#pendingLatest.get(id);
+    if (!pending) {
+      pending = this.#resolveWriteKey(req).finally(() => this.#pendingLatest.delete(id));
+      this.#pendingLatest.set(id, pending);
+    }
+    return pending;
+  }
+
+  /** The cached read cipher, if present; synchronous (hot path). */
+  peekReadKey(kekName: string, subject: string, algorithm: DekAlgorithm, version: number): DekCipher | undefined {
+    return this.#ciphers.get(dekId(kekName, subject, algorithm, version));
+  }
+
+  /** The cipher of one DEK version, for consumers. Never creates anything. */
+  readKey(kekName: string, subject: string, algorithm: DekAlgorithm, version: number): Promise<DekCipher> | DekCipher {
+    const id = dekId(kekName, subject, algorithm, version);
+    const cached = this.#ciphers.get(id);
+    if (cached) return cached;
+    let pending = this.#pendingCiphers.get(id);
+    if (!pending) {
+      pending = this.#loadReadKey(kekName, subject, algorithm, version, id).finally(() => this.#pendingCiphers.delete(id));
+      this.#pendingCiphers.set(id, pending);
+    }
+    return pending;
+  }
+
+  /** Drops every cached key (e.g. after a KEK rotation, or for tests). */
+  clear(): void {
+    this.#keks.clear();
+    this.#kmsClients.clear();
+    this.#ciphers.clear();
+    this.#latest.clear();
+  }
+
+  async #loadReadKey(kekName: string, subject: string, algorithm: DekAlgorithm, version: number, id: string): Promise<DekCipher> {
+    const kek = await this.#kek(kekName, { deleted: true, create: undefined });
+    const dek = await this.#registry.getDek(kekName, subject, { algorithm, version, deleted: true });
+    if (!dek) {
+      throw new DekRegistryError('DEK_NOT_FOUND', 'No DEK found for this KEK, subject, algorithm and version during consume', {
+        kekName,
+        subject,
+        algorithm,
+        dekVersion: version,
+      });
+    }
+    const cipher = await this.#unwrap(kek, dek);
+    this.#remember(id, cipher);
+    return cipher;
+  }
+
+  async #resolveWriteKey(req: WriteKeyRequest): Promise<WriteKey> {
+    const kek = await this.#kek(req.kekName, { deleted: false, create: req });
+    const ctx = { kekName: req.kekName, subject: req.subject, algorithm: req.algorithm };
+    const rotating = req.expiryDays > 0;
+    let dek = await this.#registry.getDek(req.kekName, req.subject, {
+      algorithm: req.algorithm,
+      version: rotating ? 'latest' : 1,
+      deleted: false,
+    });
+    const now = this.#now();
+    let key: WriteKey;
+    if (!dek || (rotating && isExpired(dek.ts ?? 0, req.expiryDays, now))) {
+      const previous = dek;
+      const version = previous ? previous.version + 1 : 1;
+      try {
+        key = await this.#createDek(kek, req, version);
+      } catch (err) {
+        if (err instanceof DekRegistryError && err.code === 'CONFLICT') {
+          dek = await this.#registry.getDek(req.kekName, req.subject, {
+            algorithm: req.algorithm,
+            version: rotating ? 'latest' : 1,
+            deleted: false,
+          });
+          if (!dek) throw new DekRegistryError('DEK_NOT_FOUND', 'DEK creation conflicted but no DEK could be read back', ctx);
+          key = await this.#writeKeyOf(kek, dek);
+        } else if (previous) {
+          this.#logger?.warn('Could not create a new DEK version; keeping the expired one', { ...ctx, dekVersion: previous.version });
+          key = await this.#writeKeyOf(kek, previous);
+        } else {
+          throw err;
+        }
+      }
+    } else {
+      key = await this.#writeKeyOf(kek, dek);
+    }
+    this.#latest.set(writeId(req), { key, fetchedAt: this.#now() });
+    return key;
+  }
+
+  async #createDek(kek: Kek, req: WriteKeyRequest, version: number): Promise<WriteKey> {
+    let proto: Buffer | undefined;
+    let encryptedKeyMaterial: string | undefined;
+    if (!kek.shared) {
+      proto = generateTinkKey(req.algorithm);
+      const kms = await this.#kmsClient(kek);
+      encryptedKeyMaterial = (await kms.wrap(proto)).toString('base64');
+    }
+    const dek = await this.#registry.registerDek(kek.name, {
+      subject: req.subject,
+      version,
+      algorithm: req.algorithm,
+      ...(encryptedKeyMaterial !== undefined ? { encryptedKeyMaterial } : {}),
+    });
+    if (proto) {
+      const cipher = newDekCipher(req.algorithm, proto);
+      proto.fill(0);
+      this.#remember(dekId(kek.name, req.subject, req.algorithm, dek.version), cipher);
+      return { version: dek.version, cipher, ts: dek.ts ?? this.#now() };
+    }
+    return this.#writeKeyOf(kek, dek);
+  }
+
+  async #writeKeyOf(kek: Kek, dek: Dek): Promise<WriteKey> {
+    const id = dekId(kek.name, dek.subject, dek.algorithm, dek.version);
+    let cipher = this.#ciphers.get(id);
+    if (!cipher) {
+      cipher = await this.#unwrap(kek, dek);
+      this.#remember(id, cipher);
+    }
+    return { version: dek.version, cipher, ts: dek.ts ?? this.#now() };
+  }
+
+  async #unwrap(kek: Kek, dek: Dek): Promise<DekCipher> {
+    const ctx = { kekName: kek.name, subject: dek.subject, algorithm: dek.algorithm, dekVersion: dek.version };
+    let proto: Buffer;
+    if (dek.keyMaterial) {
+      proto = Buffer.from(dek.keyMaterial, 'base64');
+    } else if (dek.encryptedKeyMaterial) {
+      const kms = await this.#kmsClient(kek);
+      try {
+        proto = await kms.unwrap(Buffer.from(dek.encryptedKeyMaterial, 'base64'));
+      } catch (err) {
+        if (err instanceof CsfleError) {
+          throw new (Object.getPrototypeOf(err).constructor as typeof CsfleError)(err.code, `Could not unwrap the DEK: ${stripContext(err.message)}`, {
+            ...err.context,
+            ...ctx,
+            retryable: err.retryable,
+            cause: err,
+          });
+        }
+        throw err;
+      }
+    } else {
+      throw new DekRegistryError('DEK_NOT_FOUND', 'The DEK record has no key material', ctx);
+    }
+    try {
+      return newDekCipher(dek.algorithm, proto);
+    } finally {
+      proto.fill(0);
+    }
+  }
+
+  #kek(name: string, opts: { deleted: boolean; create: WriteKeyRequest | undefined }): Promise<Kek> {
+    const cacheKey = `${opts.create ? 'w' : 'r'}\u0000${name}`;
+    let pending = this.#keks.get(cacheKey);
+    if (!pending) {
+      pending = this.#loadKek(name, opts);
+      pending.catch(() => this.#keks.delete(cacheKey));
+      this.#keks.set(cacheKey, pending);
+    }
+    return pending;
+  }
+
+  async #loadKek(name: string, { deleted, create }: { deleted: boolean; create: WriteKeyRequest | undefined }): Promise<Kek> {
+    let kek = await this.#registry.getKek(name, { deleted });
+    if (!kek && create) {
+      if (!create.kmsType || !create.kmsKeyId) {
+        throw new DekRegistryError(
+          'KEK_NOT_FOUND',
+          'No KEK registered under this name; set encrypt.kms.type and encrypt.kms.key.id in the rule params (or schema metadata properties) to auto-register it',
+          { kekName: name, subject: create.subject },
+        );
+      }
+      try {
+        kek = await this.#registry.registerKek({ name, kmsType: create.kmsType, kmsKeyId: create.kmsKeyId, shared: false });
+      } catch (err) {
+        if (!(err instanceof DekRegistryError && err.code === 'CONFLICT')) throw err;
+        kek = await this.#registry.getKek(name, { deleted: false });
+      }
+    }
+    if (!kek) {
+      throw new DekRegistryError('KEK_NOT_FOUND', create ? 'KEK could not be registered' : 'No KEK found during consume', {
+        kekName: name,
+        ...(create ? { subject: create.subject } : {}),
+      });
+    }
+    if (create) {
+      if (create.kmsType && create.kmsType !== kek.kmsType) {
+        throw new DekRegistryError('KEK_MISMATCH', `The rule's encrypt.kms.type (${create.kmsType}) differs from the registered KEK's (${kek.kmsType})`, {
+          kekName: name,
+          subject: create.subject,
+        });
+      }
+      if (create.kmsKeyId && create.kmsKeyId !== kek.kmsKeyId) {
+        throw new DekRegistryError('KEK_MISMATCH', "The rule's encrypt.kms.key.id differs from the registered KEK's kmsKeyId", {
+          kekName: name,
+          subject: create.subject,
+          kmsKeyId: create.kmsKeyId,
+        });
+      }
+    }
+    return kek;
+  }
+
+  #kmsClient(kek: Kek): Promise<KmsClient> {
+    const key = `${kek.name}\u0000${kek.kmsType}\u0000${kek.kmsKeyId}`;
+    let client = this.#kmsClients.get(key);
+    if (!client) {
+      client = newKmsClient(kek.kmsType, kek.kmsKeyId, this.#kms[kek.kmsType] ?? {}, kek.kmsProps ?? {});
+      client.catch(() => this.#kmsClients.delete(key));
+      this.#kmsClients.set(key, client);
+    }
+    return client;
+  }
+
+  #remember(id: string, cipher: DekCipher): void {
+    if (this.#ciphers.size >= this.#capacity && !this.#ciphers.has(id)) {
+      const oldest = this.#ciphers.keys().next();
+      if (!oldest.done) this.#ciphers.delete(oldest.value);
+    }
+    this.#ciphers.set(id, cipher);
+  }
+}
+
+function isExpired(ts: number, expiryDays: number, now: number): boolean {
+  return (now - ts) / DAY_MS >= expiryDays;
+}
+
+function writeId(req: WriteKeyRequest): string {
+  return `${req.kekName}\u0000${req.subject}\u0000${req.algorithm}\u0000${req.expiryDays > 0 ? 'r' : '1'}`;
+}
+
+function dekId(kekName: string, subject: string, algorithm: DekAlgorithm, version: number): string {
+  return `${kekName}\u0000${subject}\u0000${algorithm}\u0000${version}`;
+}
+
+function stripContext(message: string): string {
+  const i = message.lastIndexOf(' [');
+  return i > 0 && message.endsWith(']') ? message.slice(0, i) : message;
+}

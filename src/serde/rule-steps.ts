@@ -1,0 +1,91 @@
+/**
+ * Compiles a schema's rule set into the steps a serde runs per record: for each encryption
+ * rule, its validated params, its field plan (or payload), its failure action per direction.
+ * Done once per (subject, schema id); per record only the steps run.
+ *
+ * @packageDocumentation
+ */
+import type * as avsc from 'avsc';
+import { compileFieldPlan, type ValueTransform } from '../avro/plan';
+import { TagResolver } from '../avro/tags';
+import type { DekCipher } from '../crypto/dek-cipher';
+import type { WriteKey, WriteKeyRequest } from '../dek/key-ring';
+import { actionFor, applyOverrides, enabledForClients, ruleRunsIn, type Direction, type RuleAction, type RuleOverride } from '../rules/actions';
+import { encryptParams, type EncryptParams } from '../rules/encrypt-params';
+import type { FieldLeaf } from '../rules/field-cipher';
+import type { Metadata, Rule, RuleSet } from '../rules/model';
+
+/** One rule, ready to run. */
+export interface RuleStep {
+  readonly rule: Rule;
+  /** `field` = ENCRYPT over tagged fields; `payload` = ENCRYPT_PAYLOAD; `unsupported` = no executor. */
+  readonly kind: 'field' | 'payload' | 'unsupported';
+  readonly onFailure: RuleAction;
+  readonly params: EncryptParams | undefined;
+  /** Field rules: the compiled transform (undefined = selects no field: skipped). */
+  readonly transform: ValueTransform | undefined;
+  readonly fieldPaths: readonly string[];
+  /** Key request for producers. */
+  readonly writeRequest: WriteKeyRequest | undefined;
+  /** Per-step memo of the last write key and its leaf (hot path: no allocation per record). */
+  lastWriteKey?: WriteKey;
+  lastWriteLeaf?: FieldLeaf;
+  /** Per-step memo of read ciphers by DEK version and the read leaf. */
+  readCiphers?: Map<number, DekCipher>;
+  readLeaf?: FieldLeaf;
+}
+
+/** Inputs of {@link compileRuleSteps}. */
+export interface RuleStepsInput {
+  type: avsc.Type;
+  inlineTags: Map<string, Set<string>>;
+  ruleSet: RuleSet | undefined;
+  metadata: Metadata | undefined;
+  overrides: readonly RuleOverride[] | undefined;
+  subject: string;
+  direction: Direction;
+}
+
+/** Compiled steps: domain rules (fields) and encoding rules (payload), in execution order. */
+export interface CompiledSteps {
+  domain: RuleStep[];
+  encoding: RuleStep[];
+}
+
+/** Compiles the rule set for one direction. READ steps come back already reversed. */
+export function compileRuleSteps(input: RuleStepsInput): CompiledSteps {
+  const { ruleSet, direction } = input;
+  if (!ruleSet || !enabledForClients(ruleSet)) return { domain: [], encoding: [] };
+  const tags = new TagResolver(input.inlineTags, input.metadata?.tags ?? {});
+  const properties = input.metadata?.properties ?? {};
+  const build = (rules: readonly Rule[] | undefined, allowed: 'ENCRYPT' | 'ENCRYPT_PAYLOAD'): RuleStep[] => {
+    const steps: RuleStep[] = [];
+    for (const original of rules ?? []) {
+      const rule = applyOverrides(original, input.overrides);
+      if (rule.disabled || !ruleRunsIn(rule.mode, direction)) continue;
+      const onFailure = actionFor(rule, 'onFailure', direction);
+      actionFor(rule, 'onSuccess', direction);
+      if (rule.type !== allowed) {
+        steps.push({ rule, kind: 'unsupported', onFailure, params: undefined, transform: undefined, fieldPaths: [], writeRequest: undefined });
+        continue;
+      }
+      const params = encryptParams(rule, properties);
+      const writeRequest: WriteKeyRequest = {
+        kekName: params.kekName,
+        ...(params.kmsType !== undefined ? { kmsType: params.kmsType } : {}),
+        ...(params.kmsKeyId !== undefined ? { kmsKeyId: params.kmsKeyId } : {}),
+        subject: input.subject,
+        algorithm: params.algorithm,
+        expiryDays: params.expiryDays,
+      };
+      if (allowed === 'ENCRYPT') {
+        const plan = compileFieldPlan(input.type, tags, { ruleTags: rule.tags ?? [], direction });
+        steps.push({ rule, kind: 'field', onFailure, params, transform: plan.transform, fieldPaths: plan.fieldPaths, writeRequest });
+      } else {
+        steps.push({ rule, kind: 'payload', onFailure, params, transform: undefined, fieldPaths: [], writeRequest });
+      }
+    }
+    return direction === 'READ' ? steps.reverse() : steps;
+  };
+  return { domain: build(ruleSet.domainRules, 'ENCRYPT'), encoding: build(ruleSet.encodingRules, 'ENCRYPT_PAYLOAD') };
+}

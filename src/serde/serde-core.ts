@@ -1,0 +1,131 @@
+/**
+ * What the serializer and deserializer share: the schema source, the key ring, schema parsing
+ * with references, and the per-(subject, schema id) context cache with compiled rule steps.
+ *
+ * @packageDocumentation
+ */
+import type * as avsc from 'avsc';
+import { parseAvroSchema } from '../avro/schema';
+import { KeyRing } from '../dek/key-ring';
+import type { DekRegistry } from '../dek/model';
+import { CsfleError, SchemaRegistryError, SerdeError } from '../errors';
+import type { Direction } from '../rules/actions';
+import type { Metadata, RuleSet } from '../rules/model';
+import type { SerdeOptions } from './options';
+import { compileRuleSteps, type CompiledSteps } from './rule-steps';
+import type { RegisteredSchema, SchemaInfo, SchemaSource } from './schema-source';
+import { resolveDekRegistry, resolveSchemaSource } from './sources';
+
+/** A schema ready for records: avsc type and compiled rule steps. */
+export interface SchemaContext {
+  readonly id: number;
+  readonly subject: string;
+  readonly type: avsc.Type;
+  readonly recordFullName: string | undefined;
+  readonly steps: CompiledSteps;
+}
+
+/** Shared machinery of {@link AvroSerializer} and {@link AvroDeserializer}. */
+export class SerdeCore {
+  readonly source: SchemaSource;
+  readonly dekRegistry: DekRegistry;
+  readonly keyRing: KeyRing;
+  readonly options: SerdeOptions;
+  readonly #parsed = new Map<number, Promise<ReturnType<typeof parseAvroSchema> & { schema: RegisteredSchema }>>();
+
+  constructor(options: SerdeOptions) {
+    if (!options || typeof options !== 'object') {
+      throw new SerdeError('SERIALIZATION_FAILED', 'Serde options are required: { schemaRegistry, dekRegistry, kms }');
+    }
+    this.options = options;
+    this.source = resolveSchemaSource(options.schemaRegistry);
+    this.dekRegistry = resolveDekRegistry(options.dekRegistry);
+    this.keyRing = new KeyRing({
+      registry: this.dekRegistry,
+      ...(options.kms !== undefined ? { kms: options.kms } : {}),
+      ...(options.keyRing?.latestTtlMs !== undefined ? { latestTtlMs: options.keyRing.latestTtlMs } : {}),
+      ...(options.keyRing?.capacity !== undefined ? { capacity: options.keyRing.capacity } : {}),
+    });
+  }
+
+  /** Fetches (once) and parses a schema by id, with its references. */
+  parsedById(id: number, subject?: string): Promise<ReturnType<typeof parseAvroSchema> & { schema: RegisteredSchema }> {
+    let pending = this.#parsed.get(id);
+    if (!pending) {
+      pending = (async () => {
+        const schema = await this.source.getById(id, subject);
+        if (schema.schemaType && schema.schemaType !== 'AVRO') {
+          throw new SchemaRegistryError('SCHEMA_NOT_FOUND', `Schema type ${schema.schemaType} is not supported by the Avro serde`, { schemaId: id });
+        }
+        const refs = await this.#referencedSchemas(schema, new Set());
+        return { ...parseAvroSchema(schema.schema, refs), schema };
+      })();
+      pending.catch(() => this.#parsed.delete(id));
+      this.#parsed.set(id, pending);
+    }
+    return pending;
+  }
+
+  /** Builds the context of a registered schema for one subject and direction. */
+  async context(id: number, subject: string | ((recordFullName: string | undefined) => string), direction: Direction): Promise<SchemaContext> {
+    const parsed = await this.parsedById(id, typeof subject === 'string' ? subject : undefined);
+    const subj = typeof subject === 'string' ? subject : subject(parsed.recordFullName);
+    const ruleSet = effectiveRuleSet(parsed.schema.ruleSet, this.options.ruleSet);
+    const metadata = mergeMetadata(this.options.metadata, parsed.schema.metadata);
+    try {
+      const steps = compileRuleSteps({
+        type: parsed.type,
+        inlineTags: parsed.inlineTags,
+        ruleSet,
+        metadata,
+        overrides: this.options.ruleOverrides,
+        subject: subj,
+        direction,
+      });
+      return { id, subject: subj, type: parsed.type, recordFullName: parsed.recordFullName, steps };
+    } catch (err) {
+      if (err instanceof CsfleError) {
+        throw new (Object.getPrototypeOf(err).constructor as typeof CsfleError)(err.code, stripCtx(err.message), {
+          ...err.context,
+          subject: subj,
+          schemaId: id,
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  }
+
+  async #referencedSchemas(schema: SchemaInfo, seen: Set<string>): Promise<string[]> {
+    const out: string[] = [];
+    for (const ref of schema.references ?? []) {
+      const key = `${ref.subject}\u0000${ref.version}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const referenced = await this.source.getByVersion(ref.subject, ref.version);
+      out.push(...(await this.#referencedSchemas(referenced, seen)), referenced.schema);
+    }
+    return out;
+  }
+}
+
+/** The rule set that applies: the registered one, else the locally supplied one. */
+export function effectiveRuleSet(registered: RuleSet | undefined, local: RuleSet | undefined): RuleSet | undefined {
+  const has = (r: RuleSet | undefined): boolean =>
+    !!r && ((r.domainRules?.length ?? 0) > 0 || (r.encodingRules?.length ?? 0) > 0 || (r.migrationRules?.length ?? 0) > 0);
+  return has(registered) ? registered : local;
+}
+
+function mergeMetadata(local: Metadata | undefined, registered: Metadata | undefined): Metadata | undefined {
+  if (!local) return registered;
+  if (!registered) return local;
+  return {
+    tags: { ...(local.tags ?? {}), ...(registered.tags ?? {}) },
+    properties: { ...(local.properties ?? {}), ...(registered.properties ?? {}) },
+  };
+}
+
+function stripCtx(message: string): string {
+  const i = message.lastIndexOf(' [');
+  return i > 0 && message.endsWith(']') ? message.slice(0, i) : message;
+}
