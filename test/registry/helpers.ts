@@ -1,0 +1,150 @@
+/**
+ * Shared helpers of the registry-level suites: env from scripts/services/*.sh, a scriptable
+ * local HTTP stub, and a dedicated AxonOps process that a test can stop and restart.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** Reads an env var written by a service script; fails loudly when missing (never skips). */
+export function requireEnv(name: string, service = 'axonops'): string {
+  const v = process.env[name];
+  if (!v) {
+    throw new Error(
+      `${name} is not set: run the suite with \`npm test\` (scripts/test.sh starts scripts/services/${service}.sh), ` +
+        `or start the service and source .cache/env/${service}.env`,
+    );
+  }
+  return v;
+}
+
+/** A unique name for this run (KEKs, subjects) so suites never collide on a shared registry. */
+export function uniq(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export interface StubRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingMessage['headers'];
+  body: unknown;
+}
+
+export type StubHandler = (
+  req: StubRequest,
+) => { status: number; body?: unknown; delayMs?: number } | Promise<{ status: number; body?: unknown; delayMs?: number }>;
+
+/** A local HTTP server whose answers a test scripts. Records every request. */
+export class StubServer {
+  readonly requests: StubRequest[] = [];
+  private server?: Server;
+  url = '';
+
+  constructor(public handler: StubHandler) {}
+
+  async start(): Promise<this> {
+    this.server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', async () => {
+        const u = new URL(req.url ?? '/', 'http://x');
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: unknown;
+        try {
+          body = text ? JSON.parse(text) : undefined;
+        } catch {
+          body = text;
+        }
+        const r: StubRequest = { method: req.method ?? 'GET', path: u.pathname, query: u.searchParams, headers: req.headers, body };
+        this.requests.push(r);
+        try {
+          const out = await this.handler(r);
+          if (out.delayMs) await new Promise((ok) => setTimeout(ok, out.delayMs));
+          if (res.destroyed) return;
+          res.writeHead(out.status, out.body === undefined ? {} : { 'Content-Type': 'application/json' });
+          res.end(out.body === undefined ? undefined : JSON.stringify(out.body));
+        } catch (e) {
+          res.writeHead(500);
+          res.end(String(e));
+        }
+      });
+    });
+    await new Promise<void>((ok) => this.server!.listen(0, '127.0.0.1', ok));
+    this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections?.();
+    await new Promise<void>((ok) => this.server!.close(() => ok()));
+    this.server = undefined;
+  }
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((ok) => s.listen(0, '127.0.0.1', ok));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((ok) => s.close(() => ok()));
+  return port;
+}
+
+/** A dedicated AxonOps process (binary from AXONOPS_BIN) that a test can stop and restart. */
+export class AxonOpsProcess {
+  private child?: ChildProcess;
+  readonly url: string;
+  log = '';
+
+  constructor(
+    readonly port: number,
+    private readonly extraEnv: Record<string, string> = {},
+  ) {
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  static async create(extraEnv: Record<string, string> = {}): Promise<AxonOpsProcess> {
+    return new AxonOpsProcess(await freePort(), extraEnv);
+  }
+
+  async start(timeoutMs = 30_000): Promise<void> {
+    const bin = requireEnv('AXONOPS_BIN');
+    this.child = spawn(bin, [], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        SCHEMA_REGISTRY_HOST: '127.0.0.1',
+        SCHEMA_REGISTRY_PORT: String(this.port),
+        SCHEMA_REGISTRY_STORAGE_TYPE: 'memory',
+        ...this.extraEnv,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const child = this.child;
+    child.stdout?.on('data', (d: Buffer) => (this.log = (this.log + d.toString()).slice(-20_000)));
+    child.stderr?.on('data', (d: Buffer) => (this.log = (this.log + d.toString()).slice(-20_000)));
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`AxonOps exited during start-up:\n${this.log.slice(-2000)}`);
+      try {
+        const r = await fetch(`${this.url}/subjects`);
+        if (r.ok) return;
+      } catch {
+        /* not yet */
+      }
+      if (Date.now() > deadline) throw new Error(`AxonOps not ready after ${timeoutMs} ms:\n${this.log.slice(-2000)}`);
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
