@@ -14,7 +14,7 @@ const MAX_VERSION_LOADS = 64;
 
 function failure(step: RuleStep, err: unknown, ctx: CsfleErrorContext): CsfleError {
   if (err instanceof CsfleError) {
-    if (err.context.ruleName !== undefined) return err;
+    if (err.context.topic !== undefined && err.context.ruleName !== undefined) return err;
     const i = err.message.lastIndexOf(' [');
     const msg = i > 0 && err.message.endsWith(']') ? err.message.slice(0, i) : err.message;
     return new (Object.getPrototypeOf(err).constructor as typeof CsfleError)(err.code, msg, {
