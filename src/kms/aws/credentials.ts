@@ -1,0 +1,120 @@
+/**
+ * Credentials of the aws-kms driver, from (in order): a provider object in the config
+ * (`credentials`), static keys (`access.key.id` + `secret.access.key` [+ `session.token`]),
+ * a shared-config `profile`, or the SDK default chain (env, SSO, web identity, ECS, IMDS). When a
+ * role is configured (`role.arn`, else `AWS_ROLE_ARN` unless a web-identity token file drives the
+ * default chain), those base credentials assume it with STS in the key's region.
+ *
+ * @packageDocumentation
+ */
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import { KmsError } from '../../errors';
+import type { KmsConfig } from '../driver';
+import { configString } from '../retry';
+
+/** Default STS session name, as in Confluent's clients. */
+export const DEFAULT_ROLE_SESSION_NAME = 'confluent-encrypt';
+
+/** What {@link resolveAwsCredentials} decided (for the KMS client config). */
+export interface ResolvedAwsCredentials {
+  /** Explicit provider, or `undefined` to let the SDK use its default chain. */
+  readonly credentials?: AwsCredentialIdentityProvider;
+  /** Shared-config profile to hand to the SDK client (only when no explicit provider). */
+  readonly profile?: string;
+}
+
+function isProvider(v: unknown): v is AwsCredentialIdentityProvider | AwsCredentialIdentity {
+  return typeof v === 'function' || (typeof v === 'object' && v !== null && 'accessKeyId' in v);
+}
+
+/** Base credentials (before any role assumption). */
+function baseCredentials(config: KmsConfig): ResolvedAwsCredentials {
+  const given = config['credentials'];
+  if (given !== undefined) {
+    if (!isProvider(given)) {
+      throw new KmsError('KMS_CONFIG_INVALID', "aws-kms config 'credentials' must be a credential provider or identity", {
+        kmsType: 'aws-kms',
+      });
+    }
+    const provider: AwsCredentialIdentityProvider = typeof given === 'function' ? given : async () => given;
+    return { credentials: provider };
+  }
+  const accessKeyId = configString(config, 'access.key.id');
+  const secretAccessKey = configString(config, 'secret.access.key');
+  if (accessKeyId !== undefined || secretAccessKey !== undefined) {
+    if (accessKeyId === undefined || secretAccessKey === undefined) {
+      throw new KmsError('KMS_CONFIG_INVALID', "aws-kms needs both 'access.key.id' and 'secret.access.key'", {
+        kmsType: 'aws-kms',
+      });
+    }
+    const identity: AwsCredentialIdentity = { accessKeyId, secretAccessKey, sessionToken: configString(config, 'session.token') };
+    return { credentials: async () => identity };
+  }
+  const profile = configString(config, 'profile');
+  return profile === undefined ? {} : { profile };
+}
+
+/** The role to assume, if any: config first, then the AWS_ROLE_* environment. */
+function roleSettings(config: KmsConfig): { roleArn: string; sessionName: string; externalId?: string } | undefined {
+  const env = process.env;
+  let roleArn = configString(config, 'role.arn');
+  // With a web-identity token file the default chain already assumes AWS_ROLE_ARN itself.
+  if (roleArn === undefined && !env.AWS_WEB_IDENTITY_TOKEN_FILE && env.AWS_ROLE_ARN) roleArn = env.AWS_ROLE_ARN;
+  if (roleArn === undefined) return undefined;
+  return {
+    roleArn,
+    sessionName: configString(config, 'role.session.name') ?? env.AWS_ROLE_SESSION_NAME ?? DEFAULT_ROLE_SESSION_NAME,
+    externalId: configString(config, 'role.external.id') ?? env.AWS_ROLE_EXTERNAL_ID,
+  };
+}
+
+/**
+ * Resolves the credentials for KMS calls in `region`. `stsEndpoint` overrides the STS endpoint
+ * used to assume a role (config `sts.endpoint`, for emulators and VPC endpoints).
+ */
+export async function resolveAwsCredentials(
+  config: KmsConfig,
+  region: string,
+  stsEndpoint: string | undefined,
+): Promise<ResolvedAwsCredentials> {
+  const base = baseCredentials(config);
+  const role = roleSettings(config);
+  if (!role) return base;
+
+  let master: AwsCredentialIdentityProvider;
+  if (base.credentials) {
+    master = base.credentials;
+  } else {
+    const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+    master = defaultProvider(base.profile ? { profile: base.profile } : {});
+  }
+  const { STSClient, AssumeRoleCommand } = await import('@aws-sdk/nested-clients/sts');
+  const sts = new STSClient({ region, credentials: master, ...(stsEndpoint ? { endpoint: stsEndpoint } : {}) });
+  let cached: AwsCredentialIdentity | undefined;
+  let inflight: Promise<AwsCredentialIdentity> | undefined;
+  const provider: AwsCredentialIdentityProvider = async () => {
+    if (cached && (cached.expiration === undefined || cached.expiration.getTime() - Date.now() > 5 * 60_000)) return cached;
+    inflight ??= (async () => {
+      try {
+        const out = await sts.send(
+          new AssumeRoleCommand({ RoleArn: role.roleArn, RoleSessionName: role.sessionName, ExternalId: role.externalId }),
+        );
+        const c = out.Credentials;
+        if (!c?.AccessKeyId || !c.SecretAccessKey) {
+          throw new KmsError('KMS_ACCESS_DENIED', 'STS AssumeRole returned no credentials', { kmsType: 'aws-kms' });
+        }
+        cached = {
+          accessKeyId: c.AccessKeyId,
+          secretAccessKey: c.SecretAccessKey,
+          sessionToken: c.SessionToken,
+          expiration: c.Expiration,
+        };
+        return cached;
+      } finally {
+        inflight = undefined;
+      }
+    })();
+    return inflight;
+  };
+  return { credentials: provider };
+}
