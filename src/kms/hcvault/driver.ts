@@ -1,0 +1,241 @@
+/**
+ * The `hcvault` driver: HashiCorp Vault transit engine. The DEK proto is sent as base64
+ * `plaintext`; the wrapped DEK is the UTF-8 bytes of Vault's `vault:vN:...` ciphertext string.
+ *
+ * @packageDocumentation
+ */
+import type { KmsClient, KmsClientOptions, KmsConfig, KmsDriver } from '../driver';
+import { KmsError } from '../../errors';
+import {
+  callWithRetry,
+  configString,
+  isNetworkError,
+  kmsError,
+  retryPolicyFromConfig,
+  type KmsCallContext,
+  type RetryPolicy,
+} from '../retry';
+
+/** The kmsType served by {@link hcVaultDriver}. */
+export const HCVAULT_KMS_TYPE = 'hcvault';
+
+/**
+ * Config of the hcvault driver (strings; the KEK's `kmsProps` are merged on top). All optional.
+ */
+export interface HcVaultDriverOptions {
+  /** Vault token (fallback env `VAULT_TOKEN`). Never logged. */
+  'token.id'?: string;
+  /** Vault Enterprise namespace, sent as `X-Vault-Namespace` (fallback env `VAULT_NAMESPACE`). */
+  namespace?: string;
+  /** AppRole role id (fallback env `VAULT_APPROLE_ROLE_ID`); with `approle.secret.id` used to log in when no token is set. */
+  'approle.role.id'?: string;
+  /** AppRole secret id (fallback env `VAULT_APPROLE_SECRET_ID`). Never logged. */
+  'approle.secret.id'?: string;
+  /** Mount of the AppRole auth method (default `approle`). */
+  'approle.mount'?: string;
+  /** Replaces scheme, host and port of the key URL (e.g. a private endpoint). */
+  endpoint?: string;
+  /** Budget of one wrap/unwrap, retries included (ms, default 10000). */
+  'kms.timeout.ms'?: string | number;
+  /** Retries after 429 / 5xx / network errors (default 3). */
+  'kms.max.retries'?: string | number;
+  'kms.retry.backoff.ms'?: string | number;
+  'kms.retry.backoff.max.ms'?: string | number;
+}
+
+/** The parts of a transit key URL `http(s)://host[:port]/<mount>/keys/<name>`. */
+export interface VaultKeyUrl {
+  /** `https://host:port` */
+  readonly origin: string;
+  /** Mount path of the transit engine (may have several segments). */
+  readonly mount: string;
+  readonly name: string;
+}
+
+/** Parses an hcvault `kmsKeyId`; a missing scheme means https (as Confluent's Java client). */
+export function parseVaultKeyUrl(kmsKeyId: string): VaultKeyUrl {
+  const raw = kmsKeyId.trim();
+  const withScheme = /^https?:\/\//i.test(raw) ? raw : `https://${raw}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    url = new URL('invalid://');
+  }
+  const m = /^\/(.+)\/keys\/([^/]+)\/?$/.exec(url.pathname);
+  if (!url.host || !m) {
+    throw new KmsError('KMS_CONFIG_INVALID', 'hcvault key id must look like https://HOST[:PORT]/<mount>/keys/<name>', {
+      kmsType: HCVAULT_KMS_TYPE,
+      kmsKeyId,
+    });
+  }
+  return { origin: `${url.protocol}//${url.host}`, mount: m[1]!, name: decodeURIComponent(m[2]!) };
+}
+
+interface VaultResponse {
+  status: number;
+  body: { data?: Record<string, unknown>; auth?: { client_token?: string }; errors?: unknown[] };
+}
+
+class HcVaultClient implements KmsClient {
+  readonly keyUrl: string;
+  private readonly key: VaultKeyUrl;
+  private readonly origin: string;
+  private readonly policy: RetryPolicy;
+  private token: string | undefined;
+  private login: Promise<string> | undefined;
+
+  constructor(kmsKeyId: string, private readonly config: KmsConfig) {
+    this.keyUrl = `${HCVAULT_KMS_TYPE}://${kmsKeyId}`;
+    this.key = parseVaultKeyUrl(kmsKeyId);
+    this.origin = (configString(config, 'endpoint') ?? this.key.origin).replace(/\/+$/, '');
+    this.policy = retryPolicyFromConfig(config, HCVAULT_KMS_TYPE);
+    this.token = configString(config, 'token.id') ?? nonEmpty(process.env.VAULT_TOKEN);
+  }
+
+  async wrap(plaintext: Buffer): Promise<Buffer> {
+    const data = await this.transit('wrap', 'encrypt', { plaintext: plaintext.toString('base64') });
+    const ct = data['ciphertext'];
+    if (typeof ct !== 'string' || !ct.startsWith('vault:')) throw this.malformed('wrap');
+    return Buffer.from(ct, 'utf8');
+  }
+
+  async unwrap(ciphertext: Buffer): Promise<Buffer> {
+    const data = await this.transit('unwrap', 'decrypt', { ciphertext: ciphertext.toString('utf8') });
+    const pt = data['plaintext'];
+    if (typeof pt !== 'string') throw this.malformed('unwrap');
+    return Buffer.from(pt, 'base64');
+  }
+
+  private malformed(operation: string): KmsError {
+    return kmsError('KMS_ERROR', 'Vault returned a malformed transit response', this.ctx(operation));
+  }
+
+  private ctx(operation: string): KmsCallContext {
+    return { kmsType: HCVAULT_KMS_TYPE, kmsKeyId: this.keyUrl.slice(HCVAULT_KMS_TYPE.length + 3), operation };
+  }
+
+  private async transit(operation: string, action: 'encrypt' | 'decrypt', payload: object): Promise<Record<string, unknown>> {
+    const ctx = this.ctx(operation);
+    const path = `/v1/${this.key.mount}/${action}/${encodeURIComponent(this.key.name)}`;
+    let relogged = false;
+    return callWithRetry(
+      this.policy,
+      ctx,
+      async (signal) => {
+        const token = await this.currentToken(ctx, signal);
+        let res = await this.request(path, payload, token, signal);
+        if (res.status === 403 && this.canLogin() && !relogged) {
+          // the AppRole token may have expired: log in once more
+          relogged = true;
+          this.token = undefined;
+          res = await this.request(path, payload, await this.currentToken(ctx, signal), signal);
+        }
+        if (res.status >= 200 && res.status < 300 && res.body.data) return res.body.data;
+        throw classifyVaultResponse(res, ctx);
+      },
+      (err) => classifyVaultError(err, ctx),
+    );
+  }
+
+  private canLogin(): boolean {
+    return this.roleId() !== undefined && this.secretId() !== undefined && configString(this.config, 'token.id') === undefined;
+  }
+
+  private roleId(): string | undefined {
+    return configString(this.config, 'approle.role.id') ?? nonEmpty(process.env.VAULT_APPROLE_ROLE_ID);
+  }
+
+  private secretId(): string | undefined {
+    return configString(this.config, 'approle.secret.id') ?? nonEmpty(process.env.VAULT_APPROLE_SECRET_ID);
+  }
+
+  private async currentToken(ctx: KmsCallContext, signal: AbortSignal): Promise<string> {
+    if (this.token) return this.token;
+    const roleId = this.roleId();
+    const secretId = this.secretId();
+    if (roleId === undefined || secretId === undefined) {
+      throw kmsError('KMS_CONFIG_INVALID', "hcvault needs 'token.id' (or VAULT_TOKEN) or 'approle.role.id' + 'approle.secret.id'", ctx);
+    }
+    this.login ??= (async () => {
+      try {
+        const mount = configString(this.config, 'approle.mount') ?? 'approle';
+        const res = await this.request(`/v1/auth/${mount}/login`, { role_id: roleId, secret_id: secretId }, undefined, signal);
+        const token = res.body.auth?.client_token;
+        if (res.status >= 300 || typeof token !== 'string') {
+          if (res.status === 400 || res.status === 403 || res.status === 401) {
+            throw kmsError('KMS_ACCESS_DENIED', 'Vault AppRole login was refused', ctx, { status: res.status });
+          }
+          throw classifyVaultResponse(res, ctx);
+        }
+        this.token = token;
+        return token;
+      } finally {
+        this.login = undefined;
+      }
+    })();
+    return this.login;
+  }
+
+  private async request(path: string, payload: object, token: string | undefined, signal: AbortSignal): Promise<VaultResponse> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (token) headers['X-Vault-Token'] = token;
+    const ns = configString(this.config, 'namespace') ?? nonEmpty(process.env.VAULT_NAMESPACE);
+    if (ns) headers['X-Vault-Namespace'] = ns;
+    const res = await fetch(`${this.origin}${path}`, { method: 'POST', headers, body: JSON.stringify(payload), signal });
+    const text = await res.text();
+    let body: VaultResponse['body'] = {};
+    try {
+      body = text ? (JSON.parse(text) as VaultResponse['body']) : {};
+    } catch {
+      body = {};
+    }
+    return { status: res.status, body };
+  }
+
+  toJSON(): unknown {
+    return { keyUrl: this.keyUrl };
+  }
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v && v.trim().length > 0 ? v.trim() : undefined;
+}
+
+/** Maps a non-2xx transit response to a typed error (Vault's error strings are not copied). */
+function classifyVaultResponse(res: VaultResponse, ctx: KmsCallContext): KmsError {
+  const text = JSON.stringify(res.body.errors ?? []).toLowerCase();
+  const extra = { status: res.status };
+  if (res.status === 401 || res.status === 403) {
+    return kmsError('KMS_ACCESS_DENIED', 'Vault denied the request (check the token or AppRole and its policy)', ctx, extra);
+  }
+  if (res.status === 404 || text.includes('key not found') || text.includes('no existing key')) {
+    return kmsError('KMS_KEY_NOT_FOUND', 'the Vault transit key (or mount) does not exist', ctx, extra);
+  }
+  if (text.includes('disabled') || text.includes('disallowed by policy') || text.includes('archived')) {
+    return kmsError('KMS_KEY_DISABLED', 'the Vault transit key version cannot be used', ctx, extra);
+  }
+  if (res.status === 429) return kmsError('KMS_THROTTLED', 'Vault rate-limited the request', ctx, extra);
+  if (res.status >= 500) return kmsError('KMS_UNAVAILABLE', 'Vault is unavailable (5xx, sealed or standby)', ctx, extra);
+  if (res.status === 400 && text.includes('decrypt')) {
+    return kmsError('KMS_ERROR', 'Vault could not decrypt the wrapped DEK with this key', ctx, extra);
+  }
+  return kmsError('KMS_ERROR', `Vault transit call failed (HTTP ${res.status})`, ctx, extra);
+}
+
+function classifyVaultError(err: unknown, ctx: KmsCallContext): KmsError {
+  if (isNetworkError(err)) return kmsError('KMS_UNAVAILABLE', 'Vault is unreachable', ctx);
+  const name = (err as { name?: unknown })?.name;
+  return kmsError('KMS_ERROR', `Vault call failed (${typeof name === 'string' ? name : 'Error'})`, ctx);
+}
+
+/**
+ * Driver for `hcvault` KEKs (Vault transit). Key id: `https://HOST[:PORT]/<mount>/keys/<name>`;
+ * config: {@link HcVaultDriverOptions}. Uses Node's `fetch`, no extra dependency.
+ */
+export const hcVaultDriver: KmsDriver = Object.freeze({
+  kmsType: HCVAULT_KMS_TYPE,
+  newClient(options: KmsClientOptions): KmsClient {
+    return new HcVaultClient(options.kmsKeyId, options.config);
+  },
+});
