@@ -7,6 +7,7 @@
  *
  * @packageDocumentation
  */
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { InFlight, LruCache } from '../dek/rest-cache';
 import { SchemaRegistryError } from '../errors';
 import {
@@ -26,6 +27,15 @@ export interface KafkajsSchemaSourceOptions {
   cacheCapacity?: number;
   /** How long a `getLatest` answer is trusted. Default 300 000 ms. */
   cacheLatestTtlMs?: number;
+}
+
+/** The mappersmith resources of the wrapped instance (private in the library's typings). */
+interface KafkajsApi {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  Schema: { find(params: Record<string, unknown>): Promise<any> };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  Subject: Record<'register' | 'latestVersion' | 'version', (params: Record<string, unknown>) => Promise<any>>;
+  _manifest?: { host?: string };
 }
 
 interface MappersmithResponse {
@@ -51,16 +61,17 @@ export class KafkajsSchemaSource implements SchemaSource {
    * @param registry an `@kafkajs/confluent-schema-registry` `SchemaRegistry` instance.
    * @param options cache knobs.
    */
-  constructor(
-    private readonly registry: KafkajsSchemaRegistryLike,
-    options: KafkajsSchemaSourceOptions = {},
-  ) {
-    if (!registry || !registry.api || !registry.api.Subject || !registry.api.Schema) {
+  private readonly api: KafkajsApi;
+
+  constructor(registry: SchemaRegistry | KafkajsSchemaRegistryLike, options: KafkajsSchemaSourceOptions = {}) {
+    const api = (registry as unknown as { api?: KafkajsApi } | undefined)?.api;
+    if (!api || !api.Subject || !api.Schema) {
       throw new SchemaRegistryError(
         'INVALID_REQUEST',
         'KafkajsSchemaSource needs an @kafkajs/confluent-schema-registry SchemaRegistry instance (with its `api`)',
       );
     }
+    this.api = api;
     const capacity = options.cacheCapacity ?? 1_000;
     this.byId = new LruCache(capacity);
     this.byVersion = new LruCache(capacity);
@@ -72,7 +83,7 @@ export class KafkajsSchemaSource implements SchemaSource {
   /** The registry host the wrapped instance talks to (for messages). */
   private get host(): string {
     // mappersmith keeps the manifest on the client object.
-    return String(this.registry.api?._manifest?.host ?? 'the schema registry');
+    return String(this.api._manifest?.host ?? 'the schema registry');
   }
 
   /** Registers a schema with references, metadata and rule set; checks they were kept. */
@@ -83,7 +94,7 @@ export class KafkajsSchemaSource implements SchemaSource {
     if (known !== undefined) return known;
     return this.inflight.run(`reg\u0000${key}`, async () => {
       const data = await this.call<{ id?: number }>(
-        () => this.registry.api.Subject.register({ subject, body }),
+        () => this.api.Subject.register({ subject, body }),
         `Register schema under subject '${subject}'`,
         { subject },
       );
@@ -117,7 +128,7 @@ export class KafkajsSchemaSource implements SchemaSource {
     return this.inflight.run(`id\u0000${id}\u0000${subject ?? ''}`, async () => {
       const params: Record<string, unknown> = { id };
       if (subject !== undefined) params.subject = subject; // mappersmith appends it as ?subject=
-      const data = await this.call(() => this.registry.api.Schema.find(params), `Get schema id ${id}`, {
+      const data = await this.call(() => this.api.Schema.find(params), `Get schema id ${id}`, {
         schemaId: id,
         subject,
       });
@@ -133,7 +144,7 @@ export class KafkajsSchemaSource implements SchemaSource {
     if (hit) return hit;
     return this.inflight.run(`latest\u0000${subject}`, async () => {
       const data = await this.call(
-        () => this.registry.api.Subject.latestVersion({ subject }),
+        () => this.api.Subject.latestVersion({ subject }),
         `Get latest version of subject '${subject}'`,
         { subject },
       );
@@ -150,7 +161,7 @@ export class KafkajsSchemaSource implements SchemaSource {
     if (hit) return hit;
     return this.inflight.run(`v\u0000${key}`, async () => {
       const data = await this.call(
-        () => this.registry.api.Subject.version({ subject, version }),
+        () => this.api.Subject.version({ subject, version }),
         `Get version ${version} of subject '${subject}'`,
         { subject },
       );
