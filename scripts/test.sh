@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-export CSFLE_CACHE="$ROOT/.cache"
+export CSFLE_CACHE="${CSFLE_CACHE:-$ROOT/.cache}"
 mkdir -p "$CSFLE_CACHE/env" "$CSFLE_CACHE/logs"
 rm -f "$CSFLE_CACHE"/env/*.env
 
