@@ -44,8 +44,9 @@ export class AvroDeserializer {
     let value: unknown;
     try {
       value = ctx.type.fromBuffer(body);
-    } catch (err) {
-      throw new SerdeError('DESERIALIZATION_FAILED', `Payload does not decode with the writer schema: ${(err as Error).message.slice(0, 80)}`, errCtx);
+    } catch {
+      // avsc messages may quote decoded data: say only what failed.
+      throw new SerdeError('DESERIALIZATION_FAILED', 'Payload does not decode with the writer schema (truncated or corrupted message?)', errCtx);
     }
     return ctx.steps.domain.length === 0 ? value : runReadFieldSteps(ctx.steps.domain, this.#core.keyRing, ctx.subject, value, errCtx);
   }

@@ -3,6 +3,7 @@
  *
  * @packageDocumentation
  */
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { DekRegistry } from '../dek/model';
 import type { KmsConfig } from '../kms/driver';
 import type { RuleOverride } from '../rules/actions';
@@ -33,7 +34,7 @@ export interface SerdeOptions {
    * Schema source: an {@link SchemaSource} (e.g. `InMemorySchemaRegistry`), an
    * `@kafkajs/confluent-schema-registry` `SchemaRegistry` instance, or HTTP settings.
    */
-  schemaRegistry: SchemaSource | KafkajsSchemaRegistryLike | RegistryHttpOptions;
+  schemaRegistry: SchemaSource | SchemaRegistry | KafkajsSchemaRegistryLike | RegistryHttpOptions;
   /** DEK registry: an instance (e.g. `InMemoryDekRegistry`) or HTTP settings. */
   dekRegistry: DekRegistry | RegistryHttpOptions;
   /** Per-kmsType driver configuration, e.g. `{ 'local-kms': { secret } }`. */
