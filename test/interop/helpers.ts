@@ -15,11 +15,11 @@ import {
   MockClient,
   RuleRegistry,
   SerdeType,
+  type Dek,
   type DekClient,
   type SchemaInfo as CSchemaInfo,
 } from '@confluentinc/schemaregistry';
 import { MockDekRegistryClient } from '@confluentinc/schemaregistry/dist/rules/encryption/dekregistry/mock-dekregistry-client';
-import { MOCK_TS } from '@confluentinc/schemaregistry/dist/rules/encryption/dekregistry/constants';
 import {
   AvroDeserializer,
   AvroSerializer,
@@ -39,7 +39,6 @@ export const KMS_TYPE = 'local-kms';
 export const KMS_KEY_ID = 'mykey';
 export const DAY_MS = 24 * 60 * 60 * 1000;
 export const ALGORITHMS: readonly DekAlgorithm[] = ['AES256_GCM', 'AES128_GCM', 'AES256_SIV'];
-export { MOCK_TS };
 
 /** The ENCRYPT rule set used throughout (Confluent JSON shape, accepted by both sides). */
 export function encryptRuleSet(algorithm: DekAlgorithm, extra: Record<string, string> = {}, tags: string[] = ['PII']): RuleSet {
@@ -68,13 +67,38 @@ export function schemaInfo(schema: object, ruleSet: RuleSet, metadata?: Metadata
   return { schemaType: 'AVRO', schema: JSON.stringify(schema), ruleSet, ...(metadata ? { metadata } : {}) };
 }
 
-/** A clock Confluent's executor reads (`now()`); starts at the mock DEK registry's fixed `ts`. */
+/** A clock Confluent's executor reads (`now()`). */
 export class FakeClock extends Clock {
-  constructor(public fixedNow: number = MOCK_TS) {
+  constructor(public fixedNow: number = Date.now()) {
     super();
   }
   override now(): number {
     return this.fixedNow;
+  }
+}
+
+/**
+ * Confluent's mock DEK registry stamps every DEK with a fixed `ts` (MOCK_TS, in 1970), so with
+ * `encrypt.dek.expiry.days` every lookup would see an expired DEK and rotate again. A real
+ * registry stamps the creation time: do that, from the side's clock.
+ */
+class ClockedMockDekRegistryClient extends MockDekRegistryClient {
+  constructor(
+    config: ConstructorParameters<typeof MockDekRegistryClient>[0],
+    private readonly clock: FakeClock,
+  ) {
+    super(config);
+  }
+  override async registerDek(kekName: string, subject: string, algorithm: string, version = 1, encryptedKeyMaterial?: string): Promise<Dek> {
+    let existing: Dek | undefined;
+    try {
+      existing = await this.getDek(kekName, subject, algorithm, version, false);
+    } catch {
+      existing = undefined;
+    }
+    const dek = await super.registerDek(kekName, subject, algorithm, version, encryptedKeyMaterial);
+    if (!existing) dek.ts = this.clock.now();
+    return dek;
   }
 }
 
@@ -84,7 +108,7 @@ export class ConfluentSide {
   readonly client = new MockClient(this.config);
   readonly clock = new FakeClock();
   readonly executor = new FieldEncryptionExecutor(this.clock);
-  readonly dekClient: DekClient = new MockDekRegistryClient(this.config);
+  readonly dekClient: DekClient = new ClockedMockDekRegistryClient(this.config, this.clock);
   readonly rules = new RuleRegistry();
 
   constructor() {
