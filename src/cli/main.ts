@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+/**
+ * Entry point of the `kafka-csfle` command (package.json `bin`). See {@link run} and docs/cli.md.
+ *
+ * @packageDocumentation
+ */
+import { run } from './run';
+
+run(process.argv.slice(2), {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  env: process.env,
+}).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`${(e as Error)?.message ?? String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,135 @@
+/**
+ * The kafka-csfle admin CLI against real AxonOps: KEKs, DEKs, schema + rule set registration,
+ * auth flags, JSON output, exit codes. One run goes through the real entry point in a child
+ * process (`npx tsx src/cli/main.ts`).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../src/cli/run';
+import { ENCRYPT_RULES } from '../registry/fixtures';
+import { requireEnv, StubServer, uniq } from '../registry/helpers';
+
+let url: string;
+beforeAll(() => {
+  url = requireEnv('SCHEMA_REGISTRY_URL');
+});
+
+let stubs: StubServer[] = [];
+afterEach(async () => {
+  await Promise.all(stubs.map((s) => s.stop()));
+  stubs = [];
+});
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string; json: unknown }> {
+  let out = '';
+  let err = '';
+  const code = await run(argv, { out: (t) => (out += t), err: (t) => (err += t), env: { SCHEMA_REGISTRY_URL: url } });
+  let json: unknown;
+  try {
+    json = JSON.parse(code === 0 ? out : err);
+  } catch {
+    json = undefined;
+  }
+  return { code, out, err, json };
+}
+
+describe('kafka-csfle CLI', () => {
+  it('kek create / get / list / update / delete / undelete', async () => {
+    const name = uniq('clikek');
+    const created = await cli('kek', 'create', name, '--kms-type', 'local-kms', '--kms-key-id', 'k1', '--kms-prop', 'a=b', '--doc', 'hello', '--url', url);
+    expect(created.code).toBe(0);
+    expect(created.json).toMatchObject({ name, kmsType: 'local-kms', kmsKeyId: 'k1', kmsProps: { a: 'b' }, doc: 'hello', shared: false });
+    expect((await cli('kek', 'get', name)).json).toMatchObject({ name });
+    expect((await cli('kek', 'list')).json).toContain(name);
+    expect((await cli('kek', 'update', name, '--doc', 'bye', '--shared')).json).toMatchObject({ doc: 'bye', shared: true });
+    expect((await cli('kek', 'delete', name)).code).toBe(0);
+    expect((await cli('kek', 'list')).json).not.toContain(name);
+    expect((await cli('kek', 'list', '--deleted')).json).toContain(name);
+    expect((await cli('kek', 'undelete', name)).code).toBe(0);
+    expect((await cli('kek', 'get', name)).json).toMatchObject({ name });
+    const dup = await cli('kek', 'create', name, '--kms-type', 'local-kms', '--kms-key-id', 'k1');
+    expect(dup.code).toBe(1);
+    expect(dup.json).toMatchObject({ error: { code: 'CONFLICT', status: 409, kekName: name } });
+  });
+
+  it('dek create / get / versions / list / delete / undelete', async () => {
+    const kek = uniq('clikek');
+    await cli('kek', 'create', kek, '--kms-type', 'local-kms', '--kms-key-id', 'k1');
+    const subject = `${uniq('t')}-value`;
+    const c1 = await cli('dek', 'create', kek, subject, '--algorithm', 'AES256_SIV', '--encrypted-key-material', 'AAAA');
+    expect(c1.code).toBe(0);
+    expect(c1.json).toMatchObject({ kekName: kek, subject, version: 1, algorithm: 'AES256_SIV' });
+    await cli('dek', 'create', kek, subject, '--algorithm', 'AES256_SIV', '--version', '2', '--encrypted-key-material', 'BBBB');
+    expect((await cli('dek', 'get', kek, subject, '--algorithm', 'AES256_SIV', '--version', 'latest')).json).toMatchObject({ version: 2 });
+    expect((await cli('dek', 'versions', kek, subject, '--algorithm', 'AES256_SIV')).json).toEqual([1, 2]);
+    expect((await cli('dek', 'list', kek)).json).toEqual([subject]);
+    expect((await cli('dek', 'delete', kek, subject, '--algorithm', 'AES256_SIV', '--version', '1')).code).toBe(0);
+    expect((await cli('dek', 'versions', kek, subject, '--algorithm', 'AES256_SIV')).json).toEqual([2]);
+    expect((await cli('dek', 'undelete', kek, subject, '--algorithm', 'AES256_SIV', '--version', '1')).code).toBe(0);
+    const missing = await cli('dek', 'get', kek, subject);
+    expect(missing.code).toBe(1);
+    expect(missing.json).toMatchObject({ error: { code: 'DEK_NOT_FOUND', algorithm: 'AES256_GCM' } });
+  });
+
+  it('schema register with a rule set from a file, then schema get by id and by subject', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'csfle-cli-'));
+    const schemaFile = path.join(dir, 'user.avsc');
+    const rulesFile = path.join(dir, 'rules.json');
+    const metaFile = path.join(dir, 'metadata.json');
+    writeFileSync(
+      schemaFile,
+      JSON.stringify({ type: 'record', name: uniq('U'), fields: [{ name: 'ssn', type: 'string', 'confluent:tags': ['PII'] }] }),
+    );
+    writeFileSync(rulesFile, JSON.stringify({ ruleSet: ENCRYPT_RULES('cli-kek') }));
+    writeFileSync(metaFile, JSON.stringify({ properties: { owner: 'cli' } }));
+    const subject = `${uniq('cli')}-value`;
+    const reg = await cli('schema', 'register', subject, '--schema', schemaFile, '--rules', rulesFile, '--metadata', metaFile);
+    expect(reg.code).toBe(0);
+    const id = (reg.json as { id: number }).id;
+    expect(id).toBeGreaterThan(0);
+    expect((await cli('schema', 'get', '--id', String(id), '--subject', subject)).json).toMatchObject({ id, ruleSet: ENCRYPT_RULES('cli-kek') });
+    expect((await cli('schema', 'get', subject)).json).toMatchObject({ id, version: 1, metadata: { properties: { owner: 'cli' } } });
+  });
+
+  it('sends --basic / --bearer credentials and never prints them', async () => {
+    const s = await new StubServer(() => ({ status: 401, body: { error_code: 40101, message: 'Unauthorized' } })).start();
+    stubs.push(s);
+    const basic = await cli('kek', 'list', '--url', s.url, '--basic', 'alice:pw-secret-1');
+    expect(basic.code).toBe(1);
+    expect(basic.json).toMatchObject({ error: { code: 'UNAUTHORIZED', status: 401 } });
+    expect(s.requests[0]!.headers.authorization).toBe(`Basic ${Buffer.from('alice:pw-secret-1').toString('base64')}`);
+    const bearer = await cli('kek', 'list', '--url', s.url, '--bearer', 'tok-secret-2');
+    expect(s.requests[1]!.headers.authorization).toBe('Bearer tok-secret-2');
+    for (const r of [basic, bearer]) {
+      expect(r.out + r.err).not.toMatch(/pw-secret-1|tok-secret-2/);
+    }
+  });
+
+  it('usage errors exit 2', async () => {
+    expect((await cli('kek', 'create', 'x')).code).toBe(2);
+    expect((await cli('dek', 'get', 'k', 's', '--algorithm', 'AES512')).code).toBe(2);
+    expect((await cli('nope')).code).toBe(2);
+    expect((await cli('--help')).code).toBe(0);
+  });
+
+  it('runs as a real command (child process, env URL)', async () => {
+    const name = uniq('binkek');
+    const exec = promisify(execFile);
+    const root = path.resolve(__dirname, '../..');
+    const { stdout } = await exec('npx', ['tsx', 'src/cli/main.ts', 'kek', 'create', name, '--kms-type', 'local-kms', '--kms-key-id', 'x'], {
+      cwd: root,
+      env: { ...process.env, SCHEMA_REGISTRY_URL: url },
+    });
+    expect(JSON.parse(stdout)).toMatchObject({ name });
+    const failed = await exec('npx', ['tsx', 'src/cli/main.ts', 'kek', 'get', uniq('missing')], {
+      cwd: root,
+      env: { ...process.env, SCHEMA_REGISTRY_URL: url },
+    }).catch((e: { code: number; stderr: string }) => e);
+    expect((failed as { code: number }).code).toBe(1);
+    expect(JSON.parse((failed as { stderr: string }).stderr)).toMatchObject({ error: { code: 'KEK_NOT_FOUND' } });
+  }, 60_000);
+});
