@@ -196,7 +196,9 @@ export async function callWithRetry<T>(
         // Keep a more precise transient error from an earlier attempt (e.g. endpoint unreachable).
         throw last && last.code !== 'KMS_THROTTLED' ? last : timeoutError(policy, ctx);
       }
-      const typed = err instanceof KmsError ? err : classify(err);
+      let typed = err instanceof KmsError ? err : classify(err);
+      // "unreachable" seen earlier says more than a later timeout of the same endpoint
+      if (typed.code === 'KMS_TIMEOUT' && last?.code === 'KMS_UNAVAILABLE') typed = last;
       if (!typed.retryable || attempt >= policy.maxRetries) throw typed;
       last = typed;
       const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
