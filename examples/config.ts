@@ -33,14 +33,16 @@ export const config = {
 };
 
 /**
- * KMS driver settings, keyed by KMS type. local-kms needs its secret (LOCAL_SECRET); cloud KMSs
- * (aws-kms, gcp-kms, azure-kms, hcvault) use their SDK's default credentials here.
+ * KMS driver settings, keyed by KMS type. local-kms needs its secret (LOCAL_SECRET). Cloud KMSs
+ * (aws-kms, azure-kms, gcp-kms, hcvault) take their driver config as JSON in KMS_CONFIG (e.g.
+ * `{"region":"us-west-2"}`); credentials come from their SDK's default chain.
  */
 export function kmsConfig(): Record<string, KmsConfig> {
-  if (config.kmsType !== 'local-kms') return { [config.kmsType]: {} };
+  const extra = JSON.parse(env('KMS_CONFIG', '{}')) as Record<string, unknown>;
+  if (config.kmsType !== 'local-kms') return { [config.kmsType]: extra };
   const secret = process.env['LOCAL_SECRET'];
   if (!secret) {
-    console.warn(`LOCAL_SECRET is not set: using the example secret (never do this in production).`);
+    console.warn('LOCAL_SECRET is not set: using the example secret (never do this in production).');
   }
-  return { 'local-kms': { secret: secret || EXAMPLE_LOCAL_SECRET } };
+  return { 'local-kms': { ...extra, secret: secret || EXAMPLE_LOCAL_SECRET } };
 }
