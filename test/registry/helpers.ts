@@ -148,3 +148,61 @@ export class AxonOpsProcess {
     clearTimeout(timer);
   }
 }
+
+/** A recorded proxied exchange. */
+export interface ProxiedCall {
+  method: string;
+  path: string;
+  status: number;
+}
+
+/** A pass-through HTTP proxy to a registry that records every call and its status. */
+export class RecordingProxy {
+  readonly calls: ProxiedCall[] = [];
+  private stub?: StubServer;
+  private readonly barriers: Array<{ match: (method: string, path: string) => boolean; count: number; waiting: Array<() => void> }> = [];
+
+  /**
+   * Holds requests matching `match` until `count` of them have arrived (then forwards them all),
+   * so concurrent clients really race. A barrier opens once.
+   */
+  barrier(match: (method: string, path: string) => boolean, count: number): this {
+    this.barriers.push({ match, count, waiting: [] });
+    return this;
+  }
+
+  constructor(readonly target: string) {}
+
+  get url(): string {
+    return this.stub?.url ?? '';
+  }
+
+  async start(): Promise<this> {
+    this.stub = await new StubServer(async (r) => {
+      const b = this.barriers.find((x) => x.count > 0 && x.match(r.method, r.path));
+      if (b) {
+        await new Promise<void>((release) => {
+          b.waiting.push(release);
+          if (b.waiting.length >= b.count) {
+            b.count = 0;
+            b.waiting.forEach((w) => w());
+          }
+        });
+      }
+      const q = r.query.toString();
+      const res = await fetch(`${this.target}${r.path}${q ? `?${q}` : ''}`, {
+        method: r.method,
+        headers: r.body === undefined ? {} : { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+        body: r.body === undefined ? undefined : JSON.stringify(r.body),
+      });
+      const text = await res.text();
+      this.calls.push({ method: r.method, path: r.path, status: res.status });
+      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    }).start();
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await this.stub?.stop();
+  }
+}
