@@ -10,6 +10,15 @@ import { SchemaRegistryError, type CsfleErrorCode } from '../errors';
 import type { Metadata, RuleSet } from '../rules/model';
 import type { RegisteredSchema, SchemaInfo, SchemaReference, SchemaSource } from './schema-source';
 
+/**
+ * Cache key of a schema looked up by id. The subject is part of it: Confluent gives a schema with
+ * different rules/metadata a new id, but AxonOps assigns ids by schema text only and attaches
+ * rule sets to subject versions, so one id can carry different rule sets in different subjects.
+ */
+export function idKey(id: number, subject: string | undefined): string {
+  return `${id}\u0000${subject ?? ''}`;
+}
+
 /** True when a rule set carries at least one rule. */
 export function hasRules(ruleSet: RuleSet | undefined | null): boolean {
   if (!ruleSet) return false;
@@ -162,12 +171,12 @@ export class HttpSchemaSource implements SchemaSource {
       const wantRules = hasRules(info.ruleSet);
       const wantMeta = hasMetadata(info.metadata);
       if (wantRules || wantMeta) {
-        this.byId.delete(String(id));
+        this.byId.delete(idKey(id, subject));
         const back = await this.getById(id, subject);
         const lostRules = wantRules && !hasRules(back.ruleSet);
         const lostMeta = wantMeta && !hasMetadata(back.metadata);
         if (lostRules || lostMeta) {
-          this.byId.delete(String(id));
+          this.byId.delete(idKey(id, subject));
           throw ruleSetDroppedError(res.baseUrl, subject, id, { ruleSet: lostRules, metadata: lostMeta });
         }
       }
@@ -182,7 +191,7 @@ export class HttpSchemaSource implements SchemaSource {
    * looked up through `/schemas/ids/{id}/versions` when the plain answer has neither.
    */
   async getById(id: number, subject?: string): Promise<RegisteredSchema> {
-    const hit = this.byId.get(String(id));
+    const hit = this.byId.get(idKey(id, subject));
     if (hit) return hit;
     return this.inflight.run(`id\u0000${id}\u0000${subject ?? ''}`, async () => {
       let schema = await this.fetchById(id, subject);
@@ -190,7 +199,7 @@ export class HttpSchemaSource implements SchemaSource {
         const owner = subject ?? (await this.firstSubjectOf(id));
         if (owner !== undefined && owner !== subject) schema = await this.fetchById(id, owner);
       }
-      this.byId.set(String(id), schema);
+      this.byId.set(idKey(id, subject), schema);
       return schema;
     });
   }

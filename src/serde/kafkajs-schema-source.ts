@@ -13,6 +13,7 @@ import { SchemaRegistryError } from '../errors';
 import {
   hasMetadata,
   hasRules,
+  idKey,
   mapSchemaRegistryError,
   registrationBody,
   ruleSetDroppedError,
@@ -107,12 +108,12 @@ export class KafkajsSchemaSource implements SchemaSource {
       const wantRules = hasRules(info.ruleSet);
       const wantMeta = hasMetadata(info.metadata);
       if (wantRules || wantMeta) {
-        this.byId.delete(String(id));
+        this.byId.delete(idKey(id, subject));
         const back = await this.getById(id, subject);
         const lostRules = wantRules && !hasRules(back.ruleSet);
         const lostMeta = wantMeta && !hasMetadata(back.metadata);
         if (lostRules || lostMeta) {
-          this.byId.delete(String(id));
+          this.byId.delete(idKey(id, subject));
           throw ruleSetDroppedError(this.host, subject, id, { ruleSet: lostRules, metadata: lostMeta });
         }
       }
@@ -123,7 +124,7 @@ export class KafkajsSchemaSource implements SchemaSource {
 
   /** A schema by id (with metadata and rule set; pass the subject when known). */
   async getById(id: number, subject?: string): Promise<RegisteredSchema> {
-    const hit = this.byId.get(String(id));
+    const hit = this.byId.get(idKey(id, subject));
     if (hit) return hit;
     return this.inflight.run(`id\u0000${id}\u0000${subject ?? ''}`, async () => {
       const params: Record<string, unknown> = { id };
@@ -133,7 +134,7 @@ export class KafkajsSchemaSource implements SchemaSource {
         subject,
       });
       const schema = toRegisteredSchema(data, { id, subject });
-      this.byId.set(String(id), schema);
+      this.byId.set(idKey(id, subject), schema);
       return schema;
     });
   }

@@ -19,14 +19,19 @@ export const customers: Customer[] = [
   { id: 3, name: 'Grace Hopper', ssn: '777-88-9999', note: 'third' },
 ];
 
-/** The Customer schema (name and ssn tagged PII) with an ENCRYPT rule set for `kek`. */
+/**
+ * The Customer schema (name and ssn tagged PII) with an ENCRYPT rule set for `kek`. The KEK name
+ * goes into the namespace so each test's schema is distinct: AxonOps assigns schema ids by the
+ * schema's canonical form only (doc ignored), so one schema with two rule sets would share an id
+ * (see docs/dek-registry.md).
+ */
 export function customerSchema(kek: string, algorithm?: string): SchemaInfo {
   return {
     schemaType: 'AVRO',
     schema: JSON.stringify({
       type: 'record',
       name: 'Customer',
-      namespace: 'e2e.csfle',
+      namespace: `e2e.${kek.replace(/[^A-Za-z0-9_]/g, '_')}`,
       fields: [
         { name: 'id', type: 'int' },
         { name: 'name', type: 'string', 'confluent:tags': ['PII'] },

@@ -16,7 +16,7 @@ export const ENCRYPT_RULES = (kek: string, keyId = 'mykey', algorithm?: string):
         'encrypt.kms.key.id': keyId,
         ...(algorithm ? { 'encrypt.dek.algorithm': algorithm } : {}),
       },
-      onFailure: 'ERROR,NONE',
+      onFailure: 'ERROR,ERROR',
     },
   ],
 });

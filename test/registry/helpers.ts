@@ -138,10 +138,16 @@ export class AxonOpsProcess {
     }
   }
 
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) the process: it accepts connections but never answers. */
+  freeze(frozen: boolean): void {
+    this.child?.kill(frozen ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   async stop(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null) return;
     const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+    child.kill('SIGCONT');
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
     await exited;
@@ -205,4 +211,30 @@ export class RecordingProxy {
   async stop(): Promise<void> {
     await this.stub?.stop();
   }
+}
+
+/** Creates a fresh PostgreSQL database on the cluster of scripts/services/postgres.sh. */
+export async function createPgDatabase(prefix: string): Promise<Record<string, string>> {
+  const host = requireEnv('PG_HOST', 'postgres');
+  const port = requireEnv('PG_PORT', 'postgres');
+  const user = requireEnv('PG_USER', 'postgres');
+  const password = requireEnv('PG_PASSWORD', 'postgres');
+  const bin = requireEnv('PG_BIN_DIR', 'postgres');
+  const name = uniq(prefix).toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  const { execFile } = await import('node:child_process');
+  await new Promise<void>((ok, fail) =>
+    execFile(`${bin}/createdb`, ['-h', host, '-p', port, '-U', user, name], (err, _o, stderr) =>
+      err ? fail(new Error(`createdb failed: ${stderr}`)) : ok(),
+    ),
+  );
+  return {
+    SCHEMA_REGISTRY_STORAGE_TYPE: 'postgresql',
+    SCHEMA_REGISTRY_PG_HOST: host,
+    SCHEMA_REGISTRY_PG_PORT: port,
+    SCHEMA_REGISTRY_PG_USER: user,
+    // AxonOps builds a key=value DSN; an empty password would swallow the next key.
+    SCHEMA_REGISTRY_PG_PASSWORD: password,
+    SCHEMA_REGISTRY_PG_DATABASE: name,
+    SCHEMA_REGISTRY_PG_SSLMODE: 'disable',
+  };
 }

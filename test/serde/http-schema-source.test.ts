@@ -133,6 +133,20 @@ describe('HttpSchemaSource against AxonOps', () => {
   });
 });
 
+describe('AxonOps deviation: schema ids are assigned by schema text only', () => {
+  it('one text registered with two rule sets (two subjects) gets one id; the source keeps them apart by subject', async () => {
+    const text = userSchema(uniq('Shared'));
+    const [sa, sb] = [`${uniq('a')}-value`, `${uniq('b')}-value`];
+    const src = new HttpSchemaSource({ url });
+    const idA = await src.register(sa, { schema: text, ruleSet: ENCRYPT_RULES('kekA') });
+    const idB = await src.register(sb, { schema: text, ruleSet: ENCRYPT_RULES('kekB') });
+    // Confluent: rules are part of a schema's identity, so idB !== idA.
+    expect(idB).toBe(idA);
+    expect((await src.getById(idA, sa)).ruleSet).toEqual(ENCRYPT_RULES('kekA'));
+    expect((await src.getById(idB, sb)).ruleSet).toEqual(ENCRYPT_RULES('kekB'));
+  });
+});
+
 describe('HttpSchemaSource against a registry that drops rule sets', () => {
   /** Accepts registrations, answers lookups without ruleSet/metadata (Karapace-like). */
   async function droppingRegistry(): Promise<StubServer> {
