@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { DekRegistryClient } from '../dek/rest-client';
 import type { RegistryHttpOptions } from '../dek/http-options';
 import type { DekAlgorithm } from '../dek/model';
-import { CsfleError } from '../errors';
+import { CsfleError, KeyRing } from '../index';
 import type { Metadata, RuleSet } from '../rules/model';
 import { HttpSchemaSource } from '../serde/http-schema-source';
 import type { SchemaInfo, SchemaReference } from '../serde/schema-source';
@@ -48,6 +48,12 @@ DEKs (--algorithm AES128_GCM|AES256_GCM|AES256_SIV, default AES256_GCM):
   dek get KEK SUBJECT [--version N|latest] [--algorithm A] [--deleted]
   dek create KEK SUBJECT [--version N] [--algorithm A] [--encrypted-key-material BASE64]
                                                     (omit the material for a shared KEK)
+  dek create KEK SUBJECT --generate [--algorithm A] [--kms-type T --kms-key-id ID]
+                  [--kms-config K=V]...             generate a DEK locally and wrap it with the
+                                                    KMS, as a producer would (creates the KEK
+                                                    too if --kms-type/--kms-key-id are given).
+                                                    local-kms reads its secret from LOCAL_SECRET
+                                                    or --kms-config secret=...
   dek delete KEK SUBJECT [--version N] [--algorithm A] [--permanent]
   dek undelete KEK SUBJECT [--version N] [--algorithm A]
 
@@ -82,7 +88,7 @@ function props(list: string[] | undefined): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   for (const kv of list) {
     const i = kv.indexOf('=');
-    if (i <= 0) throw new UsageError(`--kms-prop expects KEY=VALUE`);
+    if (i <= 0) throw new UsageError(`--kms-prop / --kms-config expect KEY=VALUE`);
     out[kv.slice(0, i)] = kv.slice(i + 1);
   }
   return out;
@@ -162,6 +168,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         version: { type: 'string' },
         algorithm: { type: 'string' },
         'encrypted-key-material': { type: 'string' },
+        generate: { type: 'boolean' },
+        'kms-config': { type: 'string', multiple: true },
         schema: { type: 'string' },
         rules: { type: 'string' },
         metadata: { type: 'string' },
@@ -271,6 +279,31 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         case 'create': {
           const subject = need(args, 1, 'subject');
           if (version === 'latest') throw new UsageError('dek create needs a numeric --version');
+          if (values.generate) {
+            if (values['encrypted-key-material'] !== undefined || version !== undefined) {
+              throw new UsageError('--generate creates the next DEK itself: drop --encrypted-key-material and --version');
+            }
+            let kmsType = values['kms-type'];
+            if (!kmsType) {
+              const existing = await c.getKek(kek);
+              if (!existing) throw new UsageError(`KEK '${kek}' does not exist: pass --kms-type and --kms-key-id to create it`);
+              kmsType = existing.kmsType;
+            }
+            const ring = new KeyRing({ registry: c, kms: { [kmsType]: props(values['kms-config']) ?? {} } });
+            const key = await ring.writeKey({
+              kekName: kek,
+              subject,
+              algorithm: alg ?? 'AES256_GCM',
+              expiryDays: 0,
+              ...(values['kms-type'] ? { kmsType: values['kms-type'] } : {}),
+              ...(values['kms-key-id'] ? { kmsKeyId: values['kms-key-id'] } : {}),
+            });
+            const created = await c.getDek(kek, subject, { algorithm: alg, version: key.version });
+            const shown = { ...created };
+            if (shown.keyMaterial !== undefined) shown.keyMaterial = '[redacted]';
+            print(shown);
+            return 0;
+          }
           const dek = await c.registerDek(kek, {
             subject,
             version,

@@ -10,6 +10,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/run';
+import { DekRegistryClient } from '../../src/dek/rest-client';
+import { AvroDeserializer, AvroSerializer } from '../../src/index';
+import { HttpSchemaSource } from '../../src/serde/http-schema-source';
+import { customers, customerSchema, SECRET } from '../registry/e2e-fixtures';
 import { ENCRYPT_RULES } from '../registry/fixtures';
 import { requireEnv, StubServer, uniq } from '../registry/helpers';
 
@@ -73,6 +77,24 @@ describe('kafka-csfle CLI', () => {
     const missing = await cli('dek', 'get', kek, subject);
     expect(missing.code).toBe(1);
     expect(missing.json).toMatchObject({ error: { code: 'DEK_NOT_FOUND', algorithm: 'AES256_GCM' } });
+  });
+
+  it('dek create --generate makes a real DEK (local-kms) that producers and consumers then use', async () => {
+    const kek = uniq('genkek');
+    const topic = uniq('gen');
+    const subject = `${topic}-value`;
+    const gen = await cli('dek', 'create', kek, subject, '--generate', '--kms-type', 'local-kms', '--kms-key-id', 'mykey', '--kms-config', `secret=${SECRET}`);
+    expect(gen.code).toBe(0);
+    expect(gen.out).not.toContain(SECRET);
+    const dek = gen.json as { version: number; encryptedKeyMaterial: string };
+    expect(dek.version).toBe(1);
+    const schemaRegistry = new HttpSchemaSource({ url });
+    const dekRegistry = new DekRegistryClient({ url });
+    const ser = new AvroSerializer({ schemaRegistry, dekRegistry, kms: { 'local-kms': { secret: SECRET } }, schema: customerSchema(kek) });
+    const bytes = await ser.serialize(topic, customers[0]);
+    expect((await new DekRegistryClient({ url }).getDek(kek, subject))?.encryptedKeyMaterial).toBe(dek.encryptedKeyMaterial);
+    const de = new AvroDeserializer({ schemaRegistry, dekRegistry, kms: { 'local-kms': { secret: SECRET } } });
+    expect(await de.deserialize(topic, bytes)).toEqual(customers[0]);
   });
 
   it('schema register with a rule set from a file, then schema get by id and by subject', async () => {
