@@ -226,3 +226,30 @@ describe('hcvault faults', () => {
     }
   });
 });
+
+describe('client objects never show credentials', () => {
+  it('util.inspect and JSON.stringify show only the key URL', async () => {
+    const { inspect } = await import('node:util');
+    const { awsKmsDriver } = await import('../../src/kms/aws');
+    const { azureKmsDriver } = await import('../../src/kms/azure');
+    const { gcpKmsDriver } = await import('../../src/kms/gcp');
+    const secret = 'SUPER-SECRET-VALUE-1';
+    const clients = [
+      await hcVaultDriver.newClient({ kmsKeyId: `${vault.url}/transit/keys/k1`, config: { 'token.id': secret } }),
+      await awsKmsDriver.newClient({ kmsKeyId: 'arn:aws:kms:us-east-1:111122223333:key/k', config: { 'access.key.id': 'AKIA', 'secret.access.key': secret } }),
+      await azureKmsDriver.newClient({
+        kmsKeyId: 'https://v.vault.azure.net/keys/k/0123456789abcdef0123456789abcdef',
+        config: { 'tenant.id': 't', 'client.id': 'c', 'client.secret': secret },
+      }),
+      await gcpKmsDriver.newClient({
+        kmsKeyId: 'projects/p/locations/l/keyRings/r/cryptoKeys/k',
+        config: { 'client.id': '1', 'client.email': 'a@b', 'private.key.id': 'x', 'private.key': secret },
+      }),
+    ];
+    for (const c of clients) {
+      expect(inspect(c, { depth: 10, showHidden: true })).not.toContain(secret);
+      expect(JSON.stringify(c)).not.toContain(secret);
+      expect(inspect(c)).toContain(c.keyUrl);
+    }
+  });
+});

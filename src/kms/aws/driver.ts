@@ -146,8 +146,14 @@ class AwsKmsClient implements KmsClient {
     return client;
   }
 
+  /** Serializes to the key URL only: the config holds credentials. */
   toJSON(): unknown {
     return { keyUrl: this.keyUrl };
+  }
+
+  /** `console.log` / `util.inspect` show the key URL only, never the credentials in the config. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `AwsKmsClient(${this.keyUrl})`;
   }
 }
 

@@ -267,8 +267,14 @@ class AzureKmsClient implements KmsClient {
     return new identity.DefaultAzureCredential(common);
   }
 
+  /** Serializes to the key URL only: the config holds credentials. */
   toJSON(): unknown {
     return { keyUrl: this.keyUrl };
+  }
+
+  /** `console.log` / `util.inspect` show the key URL only, never the credentials in the config. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `AzureKmsClient(${this.keyUrl})`;
   }
 }
 

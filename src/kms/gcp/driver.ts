@@ -216,8 +216,14 @@ class GcpKmsClient implements KmsClient {
     return new KeyManagementServiceClient(options as ConstructorParameters<typeof KeyManagementServiceClient>[0]);
   }
 
+  /** Serializes to the key URL only: the config holds credentials. */
   toJSON(): unknown {
     return { keyUrl: this.keyUrl };
+  }
+
+  /** `console.log` / `util.inspect` show the key URL only, never the credentials in the config. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `GcpKmsClient(${this.keyUrl})`;
   }
 }
 

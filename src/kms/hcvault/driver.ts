@@ -193,8 +193,14 @@ class HcVaultClient implements KmsClient {
     return { status: res.status, body };
   }
 
+  /** Serializes to the key URL only: the config holds credentials. */
   toJSON(): unknown {
     return { keyUrl: this.keyUrl };
+  }
+
+  /** `console.log` / `util.inspect` show the key URL only, never the credentials in the config. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `HcVaultClient(${this.keyUrl})`;
   }
 }
 
