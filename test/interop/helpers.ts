@@ -10,6 +10,7 @@ import {
   AvroDeserializer as CAvroDeserializer,
   AvroSerializer as CAvroSerializer,
   Clock,
+  EncryptionExecutor,
   FieldEncryptionExecutor,
   LocalKmsDriver,
   MockClient,
@@ -17,6 +18,8 @@ import {
   SerdeType,
   type Dek,
   type DekClient,
+  type AvroDeserializerConfig,
+  type AvroSerializerConfig,
   type SchemaInfo as CSchemaInfo,
 } from '@confluentinc/schemaregistry';
 import { MockDekRegistryClient } from '@confluentinc/schemaregistry/dist/rules/encryption/dekregistry/mock-dekregistry-client';
@@ -27,8 +30,10 @@ import {
   InMemorySchemaRegistry,
   type DekAlgorithm,
   type Metadata,
+  type DeserializerOptions,
   type RuleSet,
   type SchemaInfo,
+  type SerializerOptions,
 } from '../../src/index';
 
 LocalKmsDriver.register();
@@ -108,13 +113,17 @@ export class ConfluentSide {
   readonly client = new MockClient(this.config);
   readonly clock = new FakeClock();
   readonly executor = new FieldEncryptionExecutor(this.clock);
+  /** ENCRYPT_PAYLOAD executor, sharing the same DEK client. */
+  readonly payloadExecutor = new EncryptionExecutor(this.clock);
   readonly dekClient: DekClient = new ClockedMockDekRegistryClient(this.config, this.clock);
   readonly rules = new RuleRegistry();
 
   constructor() {
     // Pre-set the executor's DEK client so we can read and write its records.
     this.executor.executor.client = this.dekClient;
+    this.payloadExecutor.client = this.dekClient;
     this.rules.registerExecutor(this.executor);
+    this.rules.registerExecutor(this.payloadExecutor);
   }
 
   /** Registers `info` under `subject` and checks it got id `id` (the mock assigns ids in sequence). */
@@ -125,12 +134,17 @@ export class ConfluentSide {
     return got;
   }
 
-  serializer(): CAvroSerializer {
-    return new CAvroSerializer(this.client, SerdeType.VALUE, { useLatestVersion: true, autoRegisterSchemas: false, ruleConfig: { secret: SECRET } }, this.rules);
+  serializer(conf: AvroSerializerConfig = {}, serdeType: SerdeType = SerdeType.VALUE): CAvroSerializer {
+    return new CAvroSerializer(
+      this.client,
+      serdeType,
+      { useLatestVersion: true, autoRegisterSchemas: false, ruleConfig: { secret: SECRET }, ...conf },
+      this.rules,
+    );
   }
 
-  deserializer(): CAvroDeserializer {
-    return new CAvroDeserializer(this.client, SerdeType.VALUE, { ruleConfig: { secret: SECRET } }, this.rules);
+  deserializer(conf: AvroDeserializerConfig = {}, serdeType: SerdeType = SerdeType.VALUE): CAvroDeserializer {
+    return new CAvroDeserializer(this.client, serdeType, { ruleConfig: { secret: SECRET }, ...conf }, this.rules);
   }
 
   /** Serializes a deep copy (Confluent's serializer encrypts the caller's object in place). */
@@ -145,12 +159,12 @@ export class OurSide {
   readonly schemas = new InMemorySchemaRegistry();
   readonly deks = new InMemoryDekRegistry({ now: () => this.now });
 
-  serializer(): AvroSerializer {
-    return new AvroSerializer({ schemaRegistry: this.schemas, dekRegistry: this.deks, kms: { 'local-kms': { secret: SECRET } } });
+  serializer(extra: Partial<SerializerOptions> = {}): AvroSerializer {
+    return new AvroSerializer({ schemaRegistry: this.schemas, dekRegistry: this.deks, kms: { 'local-kms': { secret: SECRET } }, ...extra });
   }
 
-  deserializer(): AvroDeserializer {
-    return new AvroDeserializer({ schemaRegistry: this.schemas, dekRegistry: this.deks, kms: { 'local-kms': { secret: SECRET } } });
+  deserializer(extra: Partial<DeserializerOptions> = {}): AvroDeserializer {
+    return new AvroDeserializer({ schemaRegistry: this.schemas, dekRegistry: this.deks, kms: { 'local-kms': { secret: SECRET } }, ...extra });
   }
 }
 
