@@ -31,8 +31,6 @@ export interface DekCipher {
    * Optional to call (e.g. on KeyRing eviction); idempotent.
    */
   destroy(): void;
-  /** Redacted JSON form (algorithm only). */
-  toJSON(): { algorithm: DekAlgorithm; key: '[REDACTED]' };
 }
 
 /** The one empty associated-data component Confluent (Tink `encryptDeterministically(pt, [])`) uses. */

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { aesGcmDecrypt } from '../../src/crypto/aes-gcm';
+import { AesSiv } from '../../src/crypto/aes-siv';
 import type { DekAlgorithm } from '../../src/crypto/algorithm';
 import { newDekCipher } from '../../src/crypto/dek-cipher';
 import { readVersionPrefix } from '../../src/crypto/dek-version';
@@ -69,6 +70,10 @@ describe('Confluent shared CSFLE vectors', () => {
       if (c.algorithm === 'AES256_SIV') {
         // Deterministic: re-encrypting gives the exact bytes Confluent produced.
         expect(cipher.encrypt(Buffer.from('hello world')).toString('base64')).toBe(c.field);
+        // Confluent's S2V input is [empty AD, plaintext]: zero AD components must not verify.
+        const siv = new AesSiv(decodeTinkKey(c.algorithm, proto));
+        expect(siv.decrypt(ciphertext, [Buffer.alloc(0)]).toString()).toBe('hello world');
+        expect(() => siv.decrypt(ciphertext, [])).toThrow(expect.objectContaining({ code: 'DECRYPTION_FAILED' }));
       }
     });
   }
