@@ -50,7 +50,18 @@ class AttemptFailure {
     readonly reason: string,
     readonly timedOut: boolean,
     readonly result?: HttpResult,
+    /** Server-requested delay (429/503 `Retry-After`), ms. */
+    readonly retryAfterMs?: number,
   ) {}
+}
+
+/** Parses a `Retry-After` header (seconds or HTTP date) into ms; undefined if absent/invalid. */
+function retryAfter(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const secs = Number(header);
+  if (Number.isFinite(secs) && secs >= 0) return secs * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 /** Builds a query string (`deleted=true&subjectPrefix=a&subjectPrefix=b`). */
@@ -129,7 +140,11 @@ export class RegistryHttpTransport {
     const n = this.baseUrls.length;
     let last: AttemptFailure | undefined;
     for (let round = 0; round <= this.maxRetries; round++) {
-      if (round > 0) await sleep(this.backoff(round - 1));
+      if (round > 0) {
+        // Honour the server's Retry-After (capped), else exponential backoff with full jitter.
+        const asked = last?.retryAfterMs;
+        await sleep(asked !== undefined ? Math.min(asked, this.maxBackoffMs) : this.backoff(round - 1));
+      }
       for (let i = 0; i < n; i++) {
         const idx = (this.preferred + i) % n;
         const outcome = await this.attempt(this.baseUrls[idx]!, req);
@@ -202,7 +217,7 @@ export class RegistryHttpTransport {
       if (typeof body.message === 'string') result.message = body.message;
     }
     if (response.status === 429 || response.status >= 500) {
-      return new AttemptFailure(`HTTP ${response.status}`, false, result);
+      return new AttemptFailure(`HTTP ${response.status}`, false, result, retryAfter(response.headers.get('retry-after')));
     }
     return result;
   }

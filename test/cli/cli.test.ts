@@ -117,6 +117,19 @@ describe('kafka-csfle CLI', () => {
     expect((await cli('schema', 'get', subject)).json).toMatchObject({ id, version: 1, metadata: { properties: { owner: 'cli' } } });
   });
 
+  it('schema register fails with RULE_SET_DROPPED on a registry that does not keep rule sets', async () => {
+    const s = await new StubServer((r) =>
+      r.method === 'POST' ? { status: 200, body: { id: 1 } } : { status: 200, body: { schema: '"string"' } },
+    ).start();
+    stubs.push(s);
+    const dir = mkdtempSync(path.join(tmpdir(), 'csfle-cli-'));
+    writeFileSync(path.join(dir, 's.avsc'), '"string"');
+    writeFileSync(path.join(dir, 'r.json'), JSON.stringify(ENCRYPT_RULES('k')));
+    const r = await cli('schema', 'register', 'x-value', '--url', s.url, '--schema', path.join(dir, 's.avsc'), '--rules', path.join(dir, 'r.json'));
+    expect(r.code).toBe(1);
+    expect(r.json).toMatchObject({ error: { code: 'RULE_SET_DROPPED', subject: 'x-value', schemaId: 1 } });
+  });
+
   it('sends --basic / --bearer credentials and never prints them', async () => {
     const s = await new StubServer(() => ({ status: 401, body: { error_code: 40101, message: 'Unauthorized' } })).start();
     stubs.push(s);

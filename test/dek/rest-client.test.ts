@@ -144,6 +144,18 @@ describe('DekRegistryClient — retries, failover, timeouts, auth', () => {
     expect(s.requests).toHaveLength(3);
   });
 
+  it("honours a 429's Retry-After (capped by retryMaxBackoffMs)", async () => {
+    let n = 0;
+    const s = await stub(() => (++n === 1 ? { ...err(429, 42901), headers: { 'Retry-After': '1' } } : { status: 200, body: [] }));
+    const c = new DekRegistryClient({ url: s.url, maxRetries: 1, retryBackoffMs: 1, retryMaxBackoffMs: 300 });
+    const t0 = Date.now();
+    await c.listKeks();
+    const waited = Date.now() - t0;
+    expect(waited).toBeGreaterThanOrEqual(250);
+    expect(waited).toBeLessThan(1_000);
+    expect(s.requests).toHaveLength(2);
+  });
+
   it('fails over to the next URL when one is down, and sticks to the one that answered', async () => {
     const deadPort = await freePort();
     const s = await stub(() => ({ status: 200, body: ['k1'] }));

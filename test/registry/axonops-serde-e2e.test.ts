@@ -14,11 +14,13 @@ import {
   SchemaRegistryClient,
   SerdeType,
 } from '@confluentinc/schemaregistry';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DekRegistryClient } from '../../src/dek/rest-client';
 import { SchemaRegistryError } from '../../src/errors';
 import { AvroDeserializer, AvroSerializer } from '../../src/index';
 import { HttpSchemaSource } from '../../src/serde/http-schema-source';
+import { KafkajsSchemaSource } from '../../src/serde/kafkajs-schema-source';
 import { consumeInFreshProcess, customers, customerSchema, piiHidden, SECRET, type Customer } from './e2e-fixtures';
 import { ENCRYPT_RULES } from './fixtures';
 import { RecordingProxy, requireEnv, StubServer, uniq } from './helpers';
@@ -137,6 +139,23 @@ describe('serde end to end over AxonOps', () => {
     expect(await admin.getKek(kek)).toMatchObject({ kmsType: 'local-kms' });
     expect(await admin.listDekVersions(kek, subject, { algorithm: 'AES128_GCM' })).toEqual([1]);
     const fresh = await consumeInFreshProcess(url, topic, theirs);
+    expect(fresh.lines).toEqual(customers);
+  });
+
+  it('a producer on a kafkajs SchemaRegistry (KafkajsSchemaSource) keeps the rule set; a fresh-process consumer decrypts', async () => {
+    const topic = uniq('kjs');
+    const kek = uniq('kjskek');
+    const ser = new AvroSerializer({
+      schemaRegistry: new KafkajsSchemaSource(new SchemaRegistry({ host: url })),
+      dekRegistry: deks(url),
+      kms,
+      schema: customerSchema(kek),
+    });
+    const written: Buffer[] = [];
+    for (const c of customers) written.push(await ser.serialize(topic, c));
+    written.forEach((b, i) => expect(piiHidden(b, customers[i]!)).toBe(true));
+    expect((await schemas(url).getById(written[0]!.readUInt32BE(1), `${topic}-value`)).ruleSet).toEqual(customerSchema(kek).ruleSet);
+    const fresh = await consumeInFreshProcess(url, topic, written);
     expect(fresh.lines).toEqual(customers);
   });
 

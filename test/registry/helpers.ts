@@ -33,7 +33,15 @@ export interface StubRequest {
 
 export type StubHandler = (
   req: StubRequest,
-) => { status: number; body?: unknown; delayMs?: number } | Promise<{ status: number; body?: unknown; delayMs?: number }>;
+) => StubAnswer | Promise<StubAnswer>;
+
+/** What a stub answers. */
+export interface StubAnswer {
+  status: number;
+  body?: unknown;
+  delayMs?: number;
+  headers?: Record<string, string>;
+}
 
 /** A local HTTP server whose answers a test scripts. Records every request. */
 export class StubServer {
@@ -62,7 +70,10 @@ export class StubServer {
           const out = await this.handler(r);
           if (out.delayMs) await new Promise((ok) => setTimeout(ok, out.delayMs));
           if (res.destroyed) return;
-          res.writeHead(out.status, out.body === undefined ? {} : { 'Content-Type': 'application/json' });
+          res.writeHead(out.status, {
+            ...(out.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+            ...(out.headers ?? {}),
+          });
           res.end(out.body === undefined ? undefined : JSON.stringify(out.body));
         } catch (e) {
           res.writeHead(500);
