@@ -21,7 +21,8 @@ install_bin() {
   echo "axonops.sh: building $AXONOPS_MODULE@$AXONOPS_VERSION into $BIN"
   mkdir -p "$CSFLE_CACHE/bin"
   local log=$CSFLE_CACHE/logs/axonops-build.log dir
-  dir=$(GOFLAGS=-mod=mod go mod download -json "$AXONOPS_MODULE@$AXONOPS_VERSION" 2>"$log" \
+  # Outside any go.mod (a module in the cwd would change what `go mod download` means).
+  dir=$(cd "$CSFLE_CACHE" && GOFLAGS=-mod=mod go mod download -json "$AXONOPS_MODULE@$AXONOPS_VERSION" 2>"$log" \
     | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);if(j.Error){console.error(j.Error);process.exit(1)}console.log(j.Dir)})') \
     || { echo "axonops.sh: go mod download failed" >&2; cat "$log" >&2; return 1; }
   ( cd "$dir" && GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w -X main.version=$AXONOPS_VERSION" \
