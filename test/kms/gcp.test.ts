@@ -153,3 +153,61 @@ describe('gcp-kms', () => {
     }
   });
 });
+
+describe('gcp-kms over TLS with service-account credentials', () => {
+  // a TLS Cloud KMS fake that checks the service account's self-signed JWT on every call
+  let tlsKms: FakeGcpKms;
+  let caFile: string;
+  const account = { email: 'csfle@p1.iam.gserviceaccount.com', keyId: 'k-0123456789' };
+  let privatePem: string;
+
+  beforeAll(async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'fake-gcp-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+    caFile = path.join(dir, 'cert.pem');
+    const sa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    privatePem = sa.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    tlsKms = await startFakeGcpKms({
+      keyPem: readFileSync(path.join(dir, 'key.pem')),
+      certPem: readFileSync(caFile),
+      accounts: new Map([[account.keyId, { email: account.email, publicKey: sa.publicKey }]]),
+    });
+    tlsKms.addKey(KEY);
+  });
+  afterAll(async () => tlsKms?.close());
+
+  const saConfig = (privateKey: string): Record<string, unknown> => ({
+    endpoint: tlsKms.endpoint,
+    'ssl.ca.location': caFile,
+    'client.id': '1234567890',
+    'client.email': account.email,
+    'private.key.id': account.keyId,
+    'private.key': privateKey,
+    'kms.timeout.ms': '5000',
+  });
+
+  it('authenticates every call with the configured service account', async () => {
+    const client = await gcpKmsDriver.newClient({ kmsKeyId: KEY, config: saConfig(privatePem.replace(/\n/g, '\\n')) });
+    const pt = dek();
+    expect(await client.unwrap(await client.wrap(pt))).toEqual(pt);
+    expect(tlsKms.callers.slice(-2)).toEqual([account.email, account.email]);
+  });
+
+  it('a wrong private key gives KMS_ACCESS_DENIED without the key in the error', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const client = await gcpKmsDriver.newClient({ kmsKeyId: KEY, config: saConfig(other) });
+    const err = await failure(client.wrap(dek()));
+    expect(err.code).toBe('KMS_ACCESS_DENIED');
+    expect(err.context.upstreamCode).toBe(status.UNAUTHENTICATED);
+    const body = other.split('\n')[1]!;
+    expect(err.message).not.toContain(body);
+    expect(String(err.stack)).not.toContain(body);
+  });
+});

@@ -3,6 +3,7 @@
  *
  * @packageDocumentation
  */
+import { readFileSync } from 'node:fs';
 import type { KeyManagementServiceClient } from '@google-cloud/kms';
 import { KmsError } from '../../errors';
 import type { KmsClient, KmsClientOptions, KmsConfig, KmsDriver } from '../driver';
@@ -36,6 +37,8 @@ export interface GcpKmsDriverOptions {
    * endpoint), or `http://host:port` for a plaintext emulator on a trusted network.
    */
   endpoint?: string;
+  /** PEM file of extra CA certificates to trust for a TLS `endpoint` (private CA). */
+  'ssl.ca.location'?: string;
   /** Budget of one wrap/unwrap, retries included (ms, default 10000). */
   'kms.timeout.ms'?: string | number;
   /** Retries after RESOURCE_EXHAUSTED / UNAVAILABLE / network errors (default 3). */
@@ -195,6 +198,9 @@ class GcpKmsClient implements KmsClient {
 
   private async createClient(): Promise<KeyManagementServiceClient> {
     const { KeyManagementServiceClient } = await import('@google-cloud/kms');
+    // google-gax is @google-cloud/kms's own dependency: resolve it from there
+    const { createRequire } = await import('node:module');
+    const gax = createRequire(require.resolve('@google-cloud/kms'))('google-gax') as typeof import('google-gax');
     const options: Record<string, unknown> = { projectId: parseGcpKeyName(this.kmsKeyId).project };
     const creds = explicitCredentials(this.config);
     if (creds) options['credentials'] = creds;
@@ -205,13 +211,45 @@ class GcpKmsClient implements KmsClient {
       options['apiEndpoint'] = url.hostname;
       options['port'] = url.port ? Number(url.port) : 443;
       if (insecure) {
-        // google-gax is @google-cloud/kms's own dependency: resolve it from there
-        const { createRequire } = await import('node:module');
-        const gax = createRequire(require.resolve('@google-cloud/kms'))('google-gax') as typeof import('google-gax');
         options['sslCreds'] = gax.grpc.credentials.createInsecure();
         // no credentials travel on a plaintext channel: skip the (metadata-server) universe lookup
         options['clientOptions'] = { universeDomain: 'googleapis.com' };
       }
+    }
+    const caFile = configString(this.config, 'ssl.ca.location');
+    if (caFile && options['sslCreds'] === undefined) {
+      // TLS with extra trusted CAs (private endpoint behind a private CA): build the channel
+      // credentials ourselves, with the same Google call credentials the client would add.
+      let ca: Buffer;
+      try {
+        ca = readFileSync(caFile);
+      } catch {
+        throw new KmsError('KMS_CONFIG_INVALID', "cannot read the PEM file named by 'ssl.ca.location'", { kmsType: GCP_KMS_TYPE });
+      }
+      const auth = new gax.GoogleAuth({
+        scopes: ['https://www.googleapis.com/auth/cloud-platform'],
+        ...(creds ? { credentials: creds } : {}),
+      });
+      auth.useJWTAccessWithScope = true;
+      auth.defaultServicePath = typeof options['apiEndpoint'] === 'string' ? options['apiEndpoint'] : 'cloudkms.googleapis.com';
+      const authClient = await auth.getClient();
+      options['auth'] = auth;
+      options['sslCreds'] = gax.grpc.credentials.combineChannelCredentials(
+        gax.grpc.credentials.createSsl(ca),
+        gax.grpc.credentials.createFromGoogleCredential({
+          // grpc-js wants a plain object, google-auth-library returns a `Headers`
+          getRequestHeaders: async (url: string) => {
+            const headers = (await authClient.getRequestHeaders(url)) as unknown as Headers | Record<string, string>;
+            const plain: Record<string, string> = {};
+            if (typeof (headers as Headers).forEach === 'function' && typeof (headers as Headers).get === 'function') {
+              (headers as Headers).forEach((value, key) => (plain[key] = value));
+            } else {
+              Object.assign(plain, headers);
+            }
+            return plain;
+          },
+        } as never),
+      );
     }
     return new KeyManagementServiceClient(options as ConstructorParameters<typeof KeyManagementServiceClient>[0]);
   }

@@ -8,7 +8,7 @@
  * Ciphertext: AES-256-GCM under the fake's random key, prefixed with the key name hash so a
  * ciphertext of another key fails like Cloud KMS does (INVALID_ARGUMENT).
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, verify, type KeyObject } from 'node:crypto';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -21,9 +21,19 @@ export interface FakeGcpKey {
   denied: boolean;
 }
 
+/** TLS and service-account checking (off: plaintext, no authentication). */
+export interface FakeGcpTls {
+  keyPem: Buffer;
+  certPem: Buffer;
+  /** Service accounts accepted: private key id -> { email, public key }. */
+  accounts: Map<string, { email: string; publicKey: KeyObject }>;
+}
+
 export interface FakeGcpKms {
-  /** `http://127.0.0.1:PORT` (plaintext gRPC) */
+  /** `http://127.0.0.1:PORT` (plaintext gRPC), or `https://localhost:PORT` with TLS */
   endpoint: string;
+  /** Identity of each authenticated call (TLS mode): service account e-mail. */
+  callers: string[];
   keys: Map<string, FakeGcpKey>;
   calls: Array<{ method: string; name: string }>;
   /** Fail the next `count` calls with this gRPC status. */
@@ -42,7 +52,7 @@ function gaxProtos(): string {
   return path.join(gaxMain.slice(0, gaxMain.lastIndexOf(`${path.sep}build${path.sep}`)), 'build', 'protos');
 }
 
-export async function startFakeGcpKms(): Promise<FakeGcpKms> {
+export async function startFakeGcpKms(tls?: FakeGcpTls): Promise<FakeGcpKms> {
   const def = protoLoader.loadSync('google/cloud/kms/v1/service.proto', {
     includeDirs: [protoRoot(), gaxProtos()],
     keepCase: true,
@@ -55,6 +65,7 @@ export async function startFakeGcpKms(): Promise<FakeGcpKms> {
   const service = loaded.google.cloud.kms.v1.KeyManagementService.service;
   const fake: FakeGcpKms = {
     endpoint: '',
+    callers: [],
     keys: new Map(),
     calls: [],
     failNext: { code: grpc.status.OK, count: 0 },
@@ -76,6 +87,11 @@ export async function startFakeGcpKms(): Promise<FakeGcpKms> {
     fake.calls.push({ method, name });
     const fail = (code: grpc.status, details: string): grpc.ServiceError =>
       Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
+    if (tls) {
+      const who = checkJwt(String(call.metadata.get('authorization')[0] ?? ''), tls);
+      if (!who) return fail(grpc.status.UNAUTHENTICATED, 'Request had invalid authentication credentials.');
+      fake.callers.push(who);
+    }
     if (fake.failNext.count > 0) {
       fake.failNext.count--;
       return fail(fake.failNext.code, 'injected failure');
@@ -118,8 +134,29 @@ export async function startFakeGcpKms(): Promise<FakeGcpKms> {
   };
   server.addService(service, impl);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(
+      '127.0.0.1:0',
+      tls ? grpc.ServerCredentials.createSsl(null, [{ private_key: tls.keyPem, cert_chain: tls.certPem }], false) : grpc.ServerCredentials.createInsecure(),
+      (err, p) => (err ? reject(err) : resolve(p)),
+    ),
   );
-  fake.endpoint = `http://127.0.0.1:${port}`;
+  fake.endpoint = tls ? `https://localhost:${port}` : `http://127.0.0.1:${port}`;
   return fake;
+}
+
+/** Verifies a self-signed service-account JWT (`Bearer h.p.s`, RS256); returns the e-mail. */
+function checkJwt(authorization: string, tls: FakeGcpTls): string | undefined {
+  const m = /^Bearer ([\w-]+)\.([\w-]+)\.([\w-]+)$/.exec(authorization);
+  if (!m) return undefined;
+  try {
+    const header = JSON.parse(Buffer.from(m[1]!, 'base64url').toString('utf8')) as { alg?: string; kid?: string };
+    const payload = JSON.parse(Buffer.from(m[2]!, 'base64url').toString('utf8')) as { iss?: string; exp?: number };
+    const account = header.kid ? tls.accounts.get(header.kid) : undefined;
+    if (header.alg !== 'RS256' || !account || payload.iss !== account.email) return undefined;
+    if (typeof payload.exp === 'number' && payload.exp * 1000 < Date.now()) return undefined;
+    const ok = verify('RSA-SHA256', Buffer.from(`${m[1]}.${m[2]}`), account.publicKey, Buffer.from(m[3]!, 'base64url'));
+    return ok ? account.email : undefined;
+  } catch {
+    return undefined;
+  }
 }
