@@ -96,6 +96,33 @@ describe('aws-kms round trip', () => {
       expect(r.headers['x-amz-security-token']).toBeTruthy();
     }
   });
+  it('uses web identity from the default chain (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN), not AssumeRole', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const tokenFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'wi-')), 'token');
+    writeFileSync(tokenFile, 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJjc2ZsZSJ9.');
+    const keys = ['AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN', 'AWS_ENDPOINT_URL_STS', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'] as const;
+    const saved = keys.map((k) => process.env[k]);
+    for (const k of keys) delete process.env[k]; // env credentials would come first in the chain
+    process.env.AWS_WEB_IDENTITY_TOKEN_FILE = tokenFile;
+    process.env.AWS_ROLE_ARN = 'arn:aws:iam::123456789012:role/irsa';
+    process.env.AWS_ENDPOINT_URL_STS = proxy.url;
+    try {
+      const from = proxy.requests.length;
+      const client = await awsKmsDriver.newClient({ kmsKeyId: plainArn, config: { endpoint: proxy.url } });
+      const pt = dek();
+      expect(await client.unwrap(await client.wrap(pt))).toEqual(pt);
+      const seen = proxy.requests.slice(from);
+      expect(seen.filter((r) => r.body.includes('Action=AssumeRoleWithWebIdentity'))).toHaveLength(1);
+      expect(seen.filter((r) => r.body.includes('Action=AssumeRole&'))).toHaveLength(0);
+      const kms = seen.filter((r) => String(r.headers['x-amz-target'] ?? '').startsWith('TrentService.'));
+      expect(kms).toHaveLength(2);
+      for (const r of kms) expect(signingAccessKey(r)).toMatch(/^ASIA/);
+    } finally {
+      keys.forEach((k, i) => (saved[i] === undefined ? delete process.env[k] : (process.env[k] = saved[i])));
+    }
+  });
 });
 
 describe('aws-kms multi-region keys', () => {
