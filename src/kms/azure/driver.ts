@@ -234,7 +234,11 @@ class AzureKmsClient implements KmsClient {
   }
 
   private getCredential(): Promise<TokenCredential> {
-    this.credential ??= this.createCredential();
+    if (!this.credential) {
+      const p = this.createCredential();
+      p.catch(() => (this.credential = undefined)); // retry the construction next time
+      this.credential = p;
+    }
     return this.credential;
   }
 
