@@ -11,6 +11,8 @@ export { registerKmsDriver, unregisterKmsDriver, getKmsDriver, registeredKmsType
 export { localKmsDriver, deriveLocalKek, LOCAL_KMS_TYPE, type LocalKmsConfig } from './kms/local/driver';
 export * from './dek/model';
 export { InMemoryDekRegistry, type InMemoryDekRegistryOptions } from './dek/in-memory-registry';
+export { DekRegistryClient } from './dek/rest-client';
+export { REGISTRY_HTTP_DEFAULTS } from './dek/http-options';
 export { KeyRing, type KeyRingConfig, type KeyRingLogger, type WriteKey, type WriteKeyRequest } from './dek/key-ring';
 export * from './rules/model';
 export { type RuleOverride, type RuleAction } from './rules/actions';
@@ -18,6 +20,8 @@ export { compileTagPattern } from './avro/tags';
 export * from './serde/schema-source';
 export * from './serde/options';
 export { InMemorySchemaRegistry } from './serde/in-memory-schema-registry';
+export { HttpSchemaSource } from './serde/http-schema-source';
+export { KafkajsSchemaSource, type KafkajsSchemaSourceOptions } from './serde/kafkajs-schema-source';
 export { AvroSerializer } from './serde/avro-serializer';
 export { AvroDeserializer } from './serde/avro-deserializer';
 export { frame, parseFrame, MAGIC_BYTE } from './serde/framing';

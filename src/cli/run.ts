@@ -6,13 +6,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DekRegistryClient } from '../dek/rest-client';
-import type { RegistryHttpOptions } from '../dek/http-options';
-import type { DekAlgorithm } from '../dek/model';
-import { CsfleError, KeyRing } from '../index';
-import type { Metadata, RuleSet } from '../rules/model';
-import { HttpSchemaSource } from '../serde/http-schema-source';
-import type { SchemaInfo, SchemaReference } from '../serde/schema-source';
+import {
+  CsfleError,
+  DekRegistryClient,
+  HttpSchemaSource,
+  KeyRing,
+  type DekAlgorithm,
+  type Metadata,
+  type RegistryHttpOptions,
+  type RuleSet,
+  type SchemaInfo,
+  type SchemaReference,
+} from '../index';
 
 /** Where the command writes. */
 export interface CliIo {

@@ -4,8 +4,11 @@
  * @packageDocumentation
  */
 import type { DekRegistry } from '../dek/model';
+import { DekRegistryClient } from '../dek/rest-client';
 import { SerdeError } from '../errors';
 import type { SerdeOptions } from './options';
+import { HttpSchemaSource } from './http-schema-source';
+import { KafkajsSchemaSource } from './kafkajs-schema-source';
 import type { SchemaSource } from './schema-source';
 
 function isSchemaSource(x: unknown): x is SchemaSource {
@@ -23,13 +26,10 @@ export function resolveSchemaSource(option: SerdeOptions['schemaRegistry']): Sch
   if (isSchemaSource(option)) return option;
   const o = option as unknown as Record<string, unknown>;
   if (o && typeof o === 'object' && 'api' in o) {
-    // Loaded on demand: in-memory users never load the HTTP stack.
-    const { KafkajsSchemaSource } = require('./kafkajs-schema-source') as { KafkajsSchemaSource: new (o: unknown) => SchemaSource };
-    return new KafkajsSchemaSource(option);
+    return new KafkajsSchemaSource(option as never);
   }
   if (o && typeof o === 'object' && 'url' in o) {
-    const { HttpSchemaSource } = require('./http-schema-source') as { HttpSchemaSource: new (o: unknown) => SchemaSource };
-    return new HttpSchemaSource(option);
+    return new HttpSchemaSource(option as never);
   }
   throw new SerdeError(
     'SERIALIZATION_FAILED',
@@ -42,8 +42,7 @@ export function resolveDekRegistry(option: SerdeOptions['dekRegistry']): DekRegi
   if (isDekRegistry(option)) return option;
   const o = option as unknown as Record<string, unknown>;
   if (o && typeof o === 'object' && 'url' in o) {
-    const { DekRegistryClient } = require('../dek/rest-client') as { DekRegistryClient: new (o: unknown) => DekRegistry };
-    return new DekRegistryClient(option);
+    return new DekRegistryClient(option as never);
   }
   throw new SerdeError('SERIALIZATION_FAILED', 'dekRegistry must be a DekRegistry (e.g. InMemoryDekRegistry) or { url }');
 }
