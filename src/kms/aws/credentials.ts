@@ -88,7 +88,7 @@ export async function resolveAwsCredentials(
     const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
     master = defaultProvider(base.profile ? { profile: base.profile } : {});
   }
-  const { STSClient, AssumeRoleCommand } = await import('@aws-sdk/nested-clients/sts');
+  const { STSClient, AssumeRoleCommand } = await import('@aws-sdk/client-sts');
   const sts = new STSClient({ region, credentials: master, ...(stsEndpoint ? { endpoint: stsEndpoint } : {}) });
   let cached: AwsCredentialIdentity | undefined;
   let inflight: Promise<AwsCredentialIdentity> | undefined;
