@@ -156,3 +156,55 @@ describe('write-side policies where kafka-csfle differs from Confluent JS 1.10.1
     }
   });
 });
+
+describe('schema references: tags inside a referenced schema', () => {
+  const address = {
+    type: 'record',
+    name: 'Address',
+    namespace: 'com.acme',
+    fields: [
+      { name: 'street', type: 'string', 'confluent:tags': PII },
+      { name: 'city', type: 'string' },
+    ],
+  };
+  const person = {
+    type: 'record',
+    name: 'Person',
+    namespace: 'com.acme',
+    fields: [
+      { name: 'name', type: 'string', 'confluent:tags': PII },
+      { name: 'home', type: 'com.acme.Address' },
+      { name: 'ssn', type: 'string' },
+    ],
+  };
+  const metadata: Metadata = { tags: { '**.ssn': PII } };
+  const value = { name: 'Ada', home: { street: '12 St James Sq', city: 'London' }, ssn: '123' };
+  const refInfo = { schemaType: 'AVRO' as const, schema: JSON.stringify(address) };
+  const info = {
+    ...schemaInfo(person, encryptRuleSet('AES256_SIV'), metadata),
+    references: [{ name: 'com.acme.Address', subject: 'address', version: 1 }],
+  };
+
+  it('same bytes from both writers; each reads the other', async () => {
+    const confluent = new ConfluentSide();
+    const refId = await confluent.register('address', refInfo);
+    const id = await confluent.register(subject, info);
+    const theirs = await confluent.serialize(confluent.serializer(), topic, value);
+    const ours = new OurSide();
+    await ours.schemas.register('address', refInfo, { id: refId });
+    await ours.schemas.register(subject, info, { id });
+    await mirrorKeysToOurs(confluent, ours, subject, 'AES256_SIV');
+    const mine = await ours.serializer().serialize(topic, value);
+    expect(mine.toString('hex')).toBe(theirs.toString('hex'));
+    const avscSchema = { ...person, fields: [person.fields[0], { name: 'home', type: address }, person.fields[2]] };
+    const wire = rawDecode(avscSchema, mine) as typeof value;
+    expect([wire.name === value.name, wire.home.street === value.home.street, wire.home.city === value.home.city, wire.ssn === value.ssn]).toEqual([
+      false,
+      false,
+      true,
+      false,
+    ]);
+    expect(plain(await ours.deserializer().deserialize(topic, theirs))).toEqual(value);
+    expect(plain(await confluent.deserializer().deserialize(topic, mine))).toEqual(value);
+  });
+});
