@@ -103,8 +103,8 @@ describe('HttpSchemaSource against AxonOps', () => {
 
   it('unknown id / subject / version -> SCHEMA_NOT_FOUND', async () => {
     const src = new HttpSchemaSource({ url });
-    for (const p of [src.getById(987654321), src.getLatest(uniq('none')), src.getByVersion(uniq('none'), 3)]) {
-      await expect(p).rejects.toMatchObject({ code: 'SCHEMA_NOT_FOUND', context: expect.objectContaining({ status: 404 }) });
+    for (const call of [() => src.getById(987654321), () => src.getLatest(uniq('none')), () => src.getByVersion(uniq('none'), 3)]) {
+      await expect(call()).rejects.toMatchObject({ code: 'SCHEMA_NOT_FOUND', context: expect.objectContaining({ status: 404 }) });
     }
   });
 
