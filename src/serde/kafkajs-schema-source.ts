@@ -8,19 +8,11 @@
  * @packageDocumentation
  */
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { InFlight, LruCache } from '../dek/rest-cache';
 import { SchemaRegistryError } from '../errors';
-import {
-  hasMetadata,
-  hasRules,
-  idKey,
-  mapSchemaRegistryError,
-  registrationBody,
-  ruleSetDroppedError,
-  toRegisteredSchema,
-} from './http-schema-source';
+import { CachingSchemaSource, type Registration } from './caching-schema-source';
+import { mapSchemaRegistryError, toRegisteredSchema } from './http-schema-source';
 import type { KafkajsSchemaRegistryLike } from './options';
-import type { RegisteredSchema, SchemaInfo, SchemaSource } from './schema-source';
+import type { RegisteredSchema } from './schema-source';
 
 /** Options of {@link KafkajsSchemaSource}. */
 export interface KafkajsSchemaSourceOptions {
@@ -50,20 +42,13 @@ const NETWORK = /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNRE
  * Wraps a `@kafkajs/confluent-schema-registry` `SchemaRegistry` as a {@link SchemaSource}.
  * Schemas are cached by id for good (immutable), so the serde's hot path makes no registry call.
  */
-export class KafkajsSchemaSource implements SchemaSource {
-  private readonly byId: LruCache<RegisteredSchema>;
-  private readonly byVersion: LruCache<RegisteredSchema>;
-  private readonly latest: LruCache<RegisteredSchema>;
-  private readonly registered: LruCache<number>;
-  private readonly latestTtlMs: number;
-  private readonly inflight = new InFlight();
+export class KafkajsSchemaSource extends CachingSchemaSource {
+  private readonly api: KafkajsApi;
 
   /**
    * @param registry an `@kafkajs/confluent-schema-registry` `SchemaRegistry` instance.
    * @param options cache knobs.
    */
-  private readonly api: KafkajsApi;
-
   constructor(registry: SchemaRegistry | KafkajsSchemaRegistryLike, options: KafkajsSchemaSourceOptions = {}) {
     const api = (registry as unknown as { api?: KafkajsApi } | undefined)?.api;
     if (!api || !api.Subject || !api.Schema) {
@@ -72,13 +57,8 @@ export class KafkajsSchemaSource implements SchemaSource {
         'KafkajsSchemaSource needs an @kafkajs/confluent-schema-registry SchemaRegistry instance (with its `api`)',
       );
     }
+    super({ capacity: options.cacheCapacity ?? 1_000, latestTtlMs: options.cacheLatestTtlMs ?? 300_000 });
     this.api = api;
-    const capacity = options.cacheCapacity ?? 1_000;
-    this.byId = new LruCache(capacity);
-    this.byVersion = new LruCache(capacity);
-    this.latest = new LruCache(capacity);
-    this.registered = new LruCache(capacity);
-    this.latestTtlMs = options.cacheLatestTtlMs ?? 300_000;
   }
 
   /** The registry host the wrapped instance talks to (for messages). */
@@ -87,97 +67,38 @@ export class KafkajsSchemaSource implements SchemaSource {
     return String(this.api._manifest?.host ?? 'the schema registry');
   }
 
-  /** Registers a schema with references, metadata and rule set; checks they were kept. */
-  async register(subject: string, info: SchemaInfo): Promise<number> {
-    const body = registrationBody(info);
-    const key = `${subject}\u0000${JSON.stringify(body)}`;
-    const known = this.registered.get(key);
-    if (known !== undefined) return known;
-    return this.inflight.run(`reg\u0000${key}`, async () => {
-      const data = await this.call<{ id?: number }>(
-        () => this.api.Subject.register({ subject, body }),
-        `Register schema under subject '${subject}'`,
-        { subject },
-      );
-      const id = data?.id;
-      if (typeof id !== 'number') {
-        throw new SchemaRegistryError('REGISTRY_ERROR', `Register schema under subject '${subject}': no id in the answer`, {
-          subject,
-        });
-      }
-      const wantRules = hasRules(info.ruleSet);
-      const wantMeta = hasMetadata(info.metadata);
-      if (wantRules || wantMeta) {
-        this.byId.delete(idKey(id, subject));
-        const back = await this.getById(id, subject);
-        const lostRules = wantRules && !hasRules(back.ruleSet);
-        const lostMeta = wantMeta && !hasMetadata(back.metadata);
-        if (lostRules || lostMeta) {
-          this.byId.delete(idKey(id, subject));
-          throw ruleSetDroppedError(this.host, subject, id, { ruleSet: lostRules, metadata: lostMeta });
-        }
-      }
-      this.registered.set(key, id);
-      return id;
-    });
+  protected async postSchema(subject: string, body: Record<string, unknown>): Promise<Registration> {
+    const data = await this.call<{ id?: number }>(
+      () => this.api.Subject.register({ subject, body }),
+      `Register schema under subject '${subject}'`,
+      { subject },
+    );
+    return { id: data?.id, registry: this.host };
   }
 
-  /** A schema by id (with metadata and rule set; pass the subject when known). */
-  async getById(id: number, subject?: string): Promise<RegisteredSchema> {
-    const hit = this.byId.get(idKey(id, subject));
-    if (hit) return hit;
-    return this.inflight.run(`id\u0000${id}\u0000${subject ?? ''}`, async () => {
-      const params: Record<string, unknown> = { id };
-      if (subject !== undefined) params.subject = subject; // mappersmith appends it as ?subject=
-      const data = await this.call(() => this.api.Schema.find(params), `Get schema id ${id}`, {
-        schemaId: id,
-        subject,
-      });
-      const schema = toRegisteredSchema(data, { id, subject });
-      this.byId.set(idKey(id, subject), schema);
-      return schema;
-    });
+  protected async fetchById(id: number, subject: string | undefined): Promise<RegisteredSchema> {
+    const params: Record<string, unknown> = { id };
+    if (subject !== undefined) params.subject = subject; // mappersmith appends it as ?subject=
+    const data = await this.call(() => this.api.Schema.find(params), `Get schema id ${id}`, { schemaId: id, subject });
+    return toRegisteredSchema(data, { id, subject });
   }
 
-  /** The latest schema of a subject (cached for `cacheLatestTtlMs`). */
-  async getLatest(subject: string): Promise<RegisteredSchema> {
-    const hit = this.latest.get(subject);
-    if (hit) return hit;
-    return this.inflight.run(`latest\u0000${subject}`, async () => {
-      const data = await this.call(
-        () => this.api.Subject.latestVersion({ subject }),
-        `Get latest version of subject '${subject}'`,
-        { subject },
-      );
-      const s = toRegisteredSchema(data, { subject });
-      this.latest.set(subject, s, this.latestTtlMs);
-      return s;
-    });
+  protected async fetchLatest(subject: string): Promise<RegisteredSchema> {
+    const data = await this.call(
+      () => this.api.Subject.latestVersion({ subject }),
+      `Get latest version of subject '${subject}'`,
+      { subject },
+    );
+    return toRegisteredSchema(data, { subject });
   }
 
-  /** A schema by subject and version. */
-  async getByVersion(subject: string, version: number): Promise<RegisteredSchema> {
-    const key = `${subject}\u0000${version}`;
-    const hit = this.byVersion.get(key);
-    if (hit) return hit;
-    return this.inflight.run(`v\u0000${key}`, async () => {
-      const data = await this.call(
-        () => this.api.Subject.version({ subject, version }),
-        `Get version ${version} of subject '${subject}'`,
-        { subject },
-      );
-      const s = toRegisteredSchema(data, { subject, version });
-      this.byVersion.set(key, s);
-      return s;
-    });
-  }
-
-  /** Drops every cached schema. */
-  clearCache(): void {
-    this.byId.clear();
-    this.byVersion.clear();
-    this.latest.clear();
-    this.registered.clear();
+  protected async fetchVersion(subject: string, version: number): Promise<RegisteredSchema> {
+    const data = await this.call(
+      () => this.api.Subject.version({ subject, version }),
+      `Get version ${version} of subject '${subject}'`,
+      { subject },
+    );
+    return toRegisteredSchema(data, { subject, version });
   }
 
   private async call<T = unknown>(

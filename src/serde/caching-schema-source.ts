@@ -1,0 +1,192 @@
+/**
+ * The caching and rule-set checking every registry-backed {@link SchemaSource} shares; a
+ * transport (HTTP, `@kafkajs/confluent-schema-registry`) supplies only its four registry calls.
+ *
+ * @packageDocumentation
+ */
+import { InFlight, LruCache } from '../dek/rest-cache';
+import { SchemaRegistryError } from '../errors';
+import type { Metadata, RuleSet } from '../rules/model';
+import type { RegisteredSchema, SchemaInfo, SchemaSource } from './schema-source';
+
+/**
+ * Cache key of a schema looked up by id. The subject is part of it: Confluent gives a schema with
+ * different rules/metadata a new id, but AxonOps assigns ids by schema text only and attaches
+ * rule sets to subject versions, so one id can carry different rule sets in different subjects.
+ */
+export function idKey(id: number, subject: string | undefined): string {
+  return `${id}\u0000${subject ?? ''}`;
+}
+
+/** True when a rule set carries at least one rule. */
+export function hasRules(ruleSet: RuleSet | undefined | null): boolean {
+  if (!ruleSet) return false;
+  return (
+    (ruleSet.domainRules?.length ?? 0) + (ruleSet.migrationRules?.length ?? 0) + (ruleSet.encodingRules?.length ?? 0) > 0
+  );
+}
+
+/** True when metadata carries tags, properties or sensitive names. */
+export function hasMetadata(metadata: Metadata | undefined | null): boolean {
+  if (!metadata) return false;
+  return (
+    Object.keys(metadata.tags ?? {}).length > 0 ||
+    Object.keys(metadata.properties ?? {}).length > 0 ||
+    (metadata.sensitive?.length ?? 0) > 0
+  );
+}
+
+/** The request body of a schema registration / lookup. */
+export function registrationBody(info: SchemaInfo): Record<string, unknown> {
+  const body: Record<string, unknown> = { schema: info.schema };
+  if (info.schemaType && info.schemaType !== 'AVRO') body.schemaType = info.schemaType;
+  if (info.references && info.references.length > 0) body.references = info.references;
+  if (info.metadata) body.metadata = info.metadata;
+  if (info.ruleSet) body.ruleSet = info.ruleSet;
+  return body;
+}
+
+/**
+ * The error thrown when a registry accepted a schema but did not keep its rule set or metadata
+ * (Karapace, Redpanda, older Confluent, Apicurio...).
+ */
+export function ruleSetDroppedError(
+  registry: string,
+  subject: string,
+  id: number,
+  lost: { ruleSet: boolean; metadata: boolean },
+): SchemaRegistryError {
+  const what = [lost.ruleSet ? 'rule set' : '', lost.metadata ? 'metadata' : ''].filter(Boolean).join(' and ');
+  const option = [lost.ruleSet ? "'ruleSet'" : '', lost.metadata ? "'metadata'" : ''].filter(Boolean).join(' and ');
+  return new SchemaRegistryError(
+    'RULE_SET_DROPPED',
+    `The schema registry at ${registry} registered the schema but did not keep its ${what}: this registry ` +
+      `cannot store Confluent data-contract rule sets/metadata, so encryption rules would be lost and data ` +
+      `would be produced unencrypted. Refusing to continue. Supply the rules locally with the serde option ` +
+      `${option} (the serde then applies them to schemas that have none), or use a registry that stores ` +
+      `rule sets (Confluent Schema Registry 7.4+, AxonOps).`,
+    { subject, schemaId: id },
+  );
+}
+
+/** What a registry answered to a registration: the id (unchecked) and where it was registered. */
+export interface Registration {
+  id: unknown;
+  /** The registry named in messages (base URL or host). */
+  registry: string;
+}
+
+/** Cache sizes of a {@link CachingSchemaSource}. */
+export interface SchemaCachePolicy {
+  /** Max cached schemas per cache (LRU). */
+  capacity: number;
+  /** How long a `getLatest` answer is trusted. */
+  latestTtlMs: number;
+}
+
+/**
+ * A {@link SchemaSource} over a registry transport, with the caching the serde's hot path needs:
+ *
+ * - `getById` results are cached for good (a schema id's content is immutable), keyed by
+ *   (id, subject) — see {@link idKey}; concurrent misses are coalesced.
+ * - `getLatest` answers are cached for `latestTtlMs`; `getByVersion` until evicted.
+ * - `register` checks that the registry kept the rule set and metadata by reading the schema back
+ *   by id; if not it rejects `RULE_SET_DROPPED` rather than letting data go out unencrypted.
+ */
+export abstract class CachingSchemaSource implements SchemaSource {
+  private readonly byId: LruCache<RegisteredSchema>;
+  private readonly byVersion: LruCache<RegisteredSchema>;
+  private readonly latest: LruCache<RegisteredSchema>;
+  private readonly registered: LruCache<number>;
+  private readonly latestTtlMs: number;
+  private readonly inflight = new InFlight();
+
+  protected constructor(policy: SchemaCachePolicy) {
+    this.byId = new LruCache(policy.capacity);
+    this.byVersion = new LruCache(policy.capacity);
+    this.latest = new LruCache(policy.capacity);
+    this.registered = new LruCache(policy.capacity);
+    this.latestTtlMs = policy.latestTtlMs;
+  }
+
+  /** Sends a registration (POST `/subjects/{subject}/versions`); rejects on an error answer. */
+  protected abstract postSchema(subject: string, body: Record<string, unknown>): Promise<Registration>;
+  /** Reads a schema by id, `?subject=` when given (GET `/schemas/ids/{id}`). */
+  protected abstract fetchById(id: number, subject: string | undefined): Promise<RegisteredSchema>;
+  /** Reads the latest version of a subject (GET `/subjects/{subject}/versions/latest`). */
+  protected abstract fetchLatest(subject: string): Promise<RegisteredSchema>;
+  /** Reads one version of a subject (GET `/subjects/{subject}/versions/{version}`). */
+  protected abstract fetchVersion(subject: string, version: number): Promise<RegisteredSchema>;
+
+  /** Registers a schema (with references, metadata and rule set) under a subject; resolves its id. */
+  async register(subject: string, info: SchemaInfo): Promise<number> {
+    const body = registrationBody(info);
+    const key = `${subject}\u0000${JSON.stringify(body)}`;
+    const known = this.registered.get(key);
+    if (known !== undefined) return known;
+    return this.inflight.run(`reg\u0000${key}`, async () => {
+      const { id, registry } = await this.postSchema(subject, body);
+      if (typeof id !== 'number') {
+        throw new SchemaRegistryError('REGISTRY_ERROR', `Register schema under subject '${subject}': no id in the answer`, {
+          subject,
+        });
+      }
+      const wantRules = hasRules(info.ruleSet);
+      const wantMeta = hasMetadata(info.metadata);
+      if (wantRules || wantMeta) {
+        this.byId.delete(idKey(id, subject));
+        const back = await this.getById(id, subject);
+        const lostRules = wantRules && !hasRules(back.ruleSet);
+        const lostMeta = wantMeta && !hasMetadata(back.metadata);
+        if (lostRules || lostMeta) {
+          this.byId.delete(idKey(id, subject));
+          throw ruleSetDroppedError(registry, subject, id, { ruleSet: lostRules, metadata: lostMeta });
+        }
+      }
+      this.registered.set(key, id);
+      return id;
+    });
+  }
+
+  /** A schema by id, with metadata and rule set (pass the subject when known). */
+  async getById(id: number, subject?: string): Promise<RegisteredSchema> {
+    const hit = this.byId.get(idKey(id, subject));
+    if (hit) return hit;
+    return this.inflight.run(`id\u0000${id}\u0000${subject ?? ''}`, async () => {
+      const schema = await this.fetchById(id, subject);
+      this.byId.set(idKey(id, subject), schema);
+      return schema;
+    });
+  }
+
+  /** The latest schema of a subject (cached for `latestTtlMs`). */
+  async getLatest(subject: string): Promise<RegisteredSchema> {
+    const hit = this.latest.get(subject);
+    if (hit) return hit;
+    return this.inflight.run(`latest\u0000${subject}`, async () => {
+      const s = await this.fetchLatest(subject);
+      this.latest.set(subject, s, this.latestTtlMs);
+      return s;
+    });
+  }
+
+  /** A schema by subject and version (cached until evicted). */
+  async getByVersion(subject: string, version: number): Promise<RegisteredSchema> {
+    const key = `${subject}\u0000${version}`;
+    const hit = this.byVersion.get(key);
+    if (hit) return hit;
+    return this.inflight.run(`v\u0000${key}`, async () => {
+      const s = await this.fetchVersion(subject, version);
+      this.byVersion.set(key, s);
+      return s;
+    });
+  }
+
+  /** Drops every cached schema. */
+  clearCache(): void {
+    this.byId.clear();
+    this.byVersion.clear();
+    this.latest.clear();
+    this.registered.clear();
+  }
+}
