@@ -3,13 +3,12 @@
  * credentials (static, AssumeRole, wrong keys under moto's IAM authentication), typed faults,
  * throttling retries and `encrypt.alternate.kms.key.ids` fallback.
  */
-import net from 'node:net';
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { awsKmsDriver } from '../../src/kms/aws';
 import { newKmsClient, registerKmsDriver } from '../../src/kms/registry';
-import { KmsError } from '../../src/errors';
+import { dek } from './helpers/dek';
+import { failure, withSilentServer } from './helpers/faults';
 import { requireEnv } from './helpers/env';
 import { signingAccessKey, signingRegion, startProxy, type TestProxy } from './helpers/http-proxy';
 import {
@@ -31,7 +30,6 @@ let deletedArn: string;
 let proxy: TestProxy;
 
 const creds = { 'access.key.id': TEST_CREDS.accessKeyId, 'secret.access.key': TEST_CREDS.secretAccessKey };
-const dek = (): Buffer => Buffer.concat([Buffer.from([0x1a, 0x20]), randomBytes(32)]);
 
 function cfg(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { ...creds, endpoint: proxy.url, 'kms.timeout.ms': '5000', ...extra };
@@ -213,15 +211,6 @@ describe('aws-kms multi-region keys', () => {
 });
 
 describe('aws-kms faults', () => {
-  async function failure(p: Promise<unknown>): Promise<KmsError> {
-    const err = await p.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(KmsError);
-    return err as KmsError;
-  }
-
   it('a disabled key gives KMS_KEY_DISABLED (not retryable)', async () => {
     const client = await awsKmsDriver.newClient({ kmsKeyId: disabledArn, config: cfg() });
     const err = await failure(client.wrap(dek()));
@@ -289,11 +278,7 @@ describe('aws-kms faults', () => {
   });
 
   it('an endpoint that never answers gives KMS_TIMEOUT within the timeout', async () => {
-    const sockets: net.Socket[] = [];
-    const server = net.createServer((s) => sockets.push(s)); // accepts, never answers
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    const port = (server.address() as net.AddressInfo).port;
-    try {
+    await withSilentServer(async (port) => {
       const client = await awsKmsDriver.newClient({
         kmsKeyId: plainArn,
         config: { ...creds, endpoint: `http://127.0.0.1:${port}`, 'kms.timeout.ms': '800' },
@@ -303,10 +288,7 @@ describe('aws-kms faults', () => {
       expect(err.code).toBe('KMS_TIMEOUT');
       expect(err.retryable).toBe(true);
       expect(Date.now() - t0).toBeLessThan(2000);
-    } finally {
-      sockets.forEach((s) => s.destroy());
-      server.close();
-    }
+    });
   });
 
   it('retries a throttled call with backoff, then succeeds', async () => {

@@ -3,25 +3,15 @@
  * credential through a custom authority) against an in-test HTTPS Key Vault + Entra ID server.
  */
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { azureKmsDriver, parseAzureKeyUrl, splitAzureVersionPrefix } from '../../src/kms/azure';
 import { newKmsClient, registerKmsDriver } from '../../src/kms/registry';
-import { KmsError } from '../../src/errors';
+import { dek } from './helpers/dek';
+import { failure, withSilentServer } from './helpers/faults';
 import { startFakeKeyVault, type FakeKeyVault } from './fakes/azure-key-vault';
 
 let kv: FakeKeyVault;
 const SECRET = 'client-secret-VERY-SECRET-42';
-const dek = (): Buffer => Buffer.concat([Buffer.from([0x1a, 0x20]), randomBytes(32)]);
-
-async function failure(p: Promise<unknown>): Promise<KmsError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(KmsError);
-  return err as KmsError;
-}
 
 function cfg(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -187,11 +177,7 @@ describe('azure-kms faults', () => {
     expect(down.code).toBe('KMS_UNAVAILABLE');
     expect(Date.now() - t0).toBeLessThan(3200);
 
-    const sockets: net.Socket[] = [];
-    const silent = net.createServer((s) => sockets.push(s));
-    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
-    try {
-      const port = (silent.address() as net.AddressInfo).port;
+    await withSilentServer(async (port) => {
       const c2 = await azureKmsDriver.newClient({
         kmsKeyId: `https://localhost:${port}/keys/k`,
         config: { ...cfg(), 'kms.timeout.ms': '800' },
@@ -200,9 +186,6 @@ describe('azure-kms faults', () => {
       const slow = await failure(c2.wrap(dek()));
       expect(slow.code).toBe('KMS_TIMEOUT');
       expect(Date.now() - t0).toBeLessThan(2000);
-    } finally {
-      sockets.forEach((s) => s.destroy());
-      silent.close();
-    }
+    });
   });
 });

@@ -2,28 +2,17 @@
  * gcp-kms driver (the real @google-cloud/kms gRPC client) against an in-test Cloud KMS gRPC
  * server: round trip over the endpoint override, typed faults, retries, alternates.
  */
-import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gcpKmsDriver, parseGcpKeyName } from '../../src/kms/gcp';
 import { newKmsClient, registerKmsDriver } from '../../src/kms/registry';
-import { KmsError } from '../../src/errors';
+import { dek } from './helpers/dek';
+import { failure, withSilentServer } from './helpers/faults';
 import { startFakeGcpKms, type FakeGcpKms } from './fakes/gcp-kms';
 
 let kms: FakeGcpKms;
 const KEY = 'projects/p1/locations/global/keyRings/ring/cryptoKeys/k1';
 const ALT = 'projects/p1/locations/global/keyRings/ring/cryptoKeys/alt';
-const dek = (): Buffer => Buffer.concat([Buffer.from([0x1a, 0x20]), randomBytes(32)]);
-
-async function failure(p: Promise<unknown>): Promise<KmsError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(KmsError);
-  return err as KmsError;
-}
 
 const cfg = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({ endpoint: kms.endpoint, 'kms.timeout.ms': '3000', ...extra });
 
@@ -134,23 +123,17 @@ describe('gcp-kms', () => {
     expect(down.code).toBe('KMS_UNAVAILABLE');
     expect(Date.now() - t0).toBeLessThan(3200);
 
-    const sockets: net.Socket[] = [];
-    const silent = net.createServer((s) => sockets.push(s));
-    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
-    try {
+    await withSilentServer(async (port) => {
       const c2 = await gcpKmsDriver.newClient({
         kmsKeyId: KEY,
-        config: { endpoint: `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`, 'kms.timeout.ms': '800' },
+        config: { endpoint: `http://127.0.0.1:${port}`, 'kms.timeout.ms': '800' },
       });
       t0 = Date.now();
       const slow = await failure(c2.wrap(dek()));
       expect(['KMS_TIMEOUT', 'KMS_UNAVAILABLE']).toContain(slow.code);
       expect(slow.retryable).toBe(true);
       expect(Date.now() - t0).toBeLessThan(2000);
-    } finally {
-      sockets.forEach((s) => s.destroy());
-      silent.close();
-    }
+    });
   });
 });
 

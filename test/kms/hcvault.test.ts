@@ -3,25 +3,15 @@
  * (no Vault server can be installed in this environment).
  */
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hcVaultDriver, parseVaultKeyUrl } from '../../src/kms/hcvault';
 import { newKmsClient, registerKmsDriver } from '../../src/kms/registry';
-import { KmsError } from '../../src/errors';
+import { dek } from './helpers/dek';
+import { failure, withSilentServer } from './helpers/faults';
 import { startFakeVault, type FakeVault } from './fakes/vault-transit';
 
 let vault: FakeVault;
 const TOKEN = 'hvs.test-root-token-SECRET';
-const dek = (): Buffer => Buffer.concat([Buffer.from([0x1a, 0x20]), randomBytes(32)]);
-
-async function failure(p: Promise<unknown>): Promise<KmsError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(KmsError);
-  return err as KmsError;
-}
 
 beforeAll(async () => {
   vault = await startFakeVault();
@@ -207,11 +197,7 @@ describe('hcvault faults', () => {
     expect(down.code).toBe('KMS_UNAVAILABLE');
     expect(Date.now() - t0).toBeLessThan(2700);
 
-    const sockets: net.Socket[] = [];
-    const silent = net.createServer((s) => sockets.push(s));
-    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
-    const port = (silent.address() as net.AddressInfo).port;
-    try {
+    await withSilentServer(async (port) => {
       const c2 = await hcVaultDriver.newClient({
         kmsKeyId: `http://127.0.0.1:${port}/transit/keys/k`,
         config: { 'token.id': TOKEN, 'kms.timeout.ms': '700' },
@@ -220,10 +206,7 @@ describe('hcvault faults', () => {
       const slow = await failure(c2.wrap(dek()));
       expect(slow.code).toBe('KMS_TIMEOUT');
       expect(Date.now() - t0).toBeLessThan(1900);
-    } finally {
-      sockets.forEach((s) => s.destroy());
-      silent.close();
-    }
+    });
   });
 });
 
