@@ -66,6 +66,11 @@ interface LatestEntry {
   fetchedAt: number;
 }
 
+/** The cached "latest DEK" answer of one (KEK, subject, algorithm, rotation) identity. */
+interface LatestSlot {
+  entry: LatestEntry | undefined;
+}
+
 /** Caches and coalesces DEK lookups for one serde (or several sharing it). */
 export class KeyRing {
   readonly #registry: DekRegistry;
@@ -79,7 +84,9 @@ export class KeyRing {
   readonly #kmsClients = new Map<string, Promise<KmsClient>>();
   readonly #ciphers = new Map<string, DekCipher>();
   readonly #pendingCiphers = new Map<string, Promise<DekCipher>>();
-  readonly #latest = new Map<string, LatestEntry>();
+  readonly #latest = new Map<string, LatestSlot>();
+  /** Request object → slot, so a caller reusing its request (the serde does) skips building the id. */
+  #slotByRequest = new WeakMap<WriteKeyRequest, LatestSlot>();
   readonly #pendingLatest = new Map<string, Promise<WriteKey>>();
 
   constructor(config: KeyRingConfig) {
@@ -93,7 +100,7 @@ export class KeyRing {
 
   /** The cached write key, if present and still valid; synchronous (hot path). */
   peekWriteKey(req: WriteKeyRequest): WriteKey | undefined {
-    const entry = this.#latest.get(writeId(req));
+    const entry = this.#slot(req).entry;
     if (!entry) return undefined;
     const now = this.#now();
     if (now - entry.fetchedAt >= this.#latestTtlMs) return undefined;
@@ -138,6 +145,21 @@ export class KeyRing {
     this.#kmsClients.clear();
     this.#ciphers.clear();
     this.#latest.clear();
+    this.#slotByRequest = new WeakMap();
+  }
+
+  #slot(req: WriteKeyRequest): LatestSlot {
+    let slot = this.#slotByRequest.get(req);
+    if (!slot) {
+      const id = writeId(req);
+      slot = this.#latest.get(id);
+      if (!slot) {
+        slot = { entry: undefined };
+        this.#latest.set(id, slot);
+      }
+      this.#slotByRequest.set(req, slot);
+    }
+    return slot;
   }
 
   async #loadReadKey(kekName: string, subject: string, algorithm: DekAlgorithm, version: number, id: string): Promise<DekCipher> {
@@ -191,7 +213,7 @@ export class KeyRing {
     } else {
       key = await this.#writeKeyOf(kek, dek);
     }
-    this.#latest.set(writeId(req), { key, fetchedAt: this.#now() });
+    this.#slot(req).entry = { key, fetchedAt: this.#now() };
     return key;
   }
 

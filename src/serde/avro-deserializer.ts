@@ -26,7 +26,8 @@ import { subjectName } from './subject';
 export class AvroDeserializer {
   readonly #core: SerdeCore;
   readonly #options: DeserializerOptions;
-  readonly #contexts = new Map<string, SchemaContext>();
+  /** topic → schema id → context (no per-record string building). */
+  readonly #contexts = new Map<string, Map<number, SchemaContext>>();
   readonly #pending = new Map<string, Promise<SchemaContext>>();
 
   constructor(options: DeserializerOptions) {
@@ -37,8 +38,7 @@ export class AvroDeserializer {
   /** Deserializes one message. Rejects with a {@link CsfleError} (never containing field values). */
   async deserialize(topic: string, bytes: Buffer): Promise<unknown> {
     const { schemaId, payload } = parseFrame(bytes, topic);
-    const key = `${topic}\u0000${schemaId}`;
-    const ctx = this.#contexts.get(key) ?? (await this.#context(key, topic, schemaId));
+    const ctx = this.#contexts.get(topic)?.get(schemaId) ?? (await this.#context(topic, schemaId));
     const errCtx = { topic, subject: ctx.subject, schemaId };
     const body = ctx.steps.encoding.length === 0 ? payload : await runReadPayloadSteps(ctx.steps.encoding, this.#core.keyRing, ctx.subject, payload, errCtx);
     let value: unknown;
@@ -51,7 +51,8 @@ export class AvroDeserializer {
     return ctx.steps.domain.length === 0 ? value : runReadFieldSteps(ctx.steps.domain, this.#core.keyRing, ctx.subject, value, errCtx);
   }
 
-  #context(key: string, topic: string, schemaId: number): Promise<SchemaContext> {
+  #context(topic: string, schemaId: number): Promise<SchemaContext> {
+    const key = `${topic}\u0000${schemaId}`;
     let pending = this.#pending.get(key);
     if (!pending) {
       const isKey = this.#options.isKey ?? false;
@@ -59,7 +60,9 @@ export class AvroDeserializer {
       pending = this.#core
         .context(schemaId, (recordName) => subjectName(strategy, topic, isKey, recordName), 'READ')
         .then((ctx) => {
-          this.#contexts.set(key, ctx);
+          let byId = this.#contexts.get(topic);
+          if (!byId) this.#contexts.set(topic, (byId = new Map()));
+          byId.set(schemaId, ctx);
           return ctx;
         })
         .catch((err: unknown) => {
