@@ -46,7 +46,7 @@ export function encryptParams(rule: Rule, properties: Readonly<Record<string, st
   let expiryDays = 0;
   if (expiryRaw !== undefined) {
     expiryDays = Number(expiryRaw);
-    if (!/^\d+(\.\d+)?$/.test(expiryRaw) || !Number.isFinite(expiryDays) || expiryDays < 0) {
+    if (!/^(\d+(\.\d*)?|\.\d+)$/.test(expiryRaw) || !Number.isFinite(expiryDays) || expiryDays < 0) {
       throw new RuleError('INVALID_RULE', `Invalid ${RuleParams.DEK_EXPIRY_DAYS} "${expiryRaw}" (expected a number >= 0)`, { ...ctx, kekName });
     }
   }
