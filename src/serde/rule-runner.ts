@@ -63,8 +63,17 @@ function readLeaf(step: RuleStep, keyRing: KeyRing, subject: string): FieldLeaf 
   return step.readLeaf;
 }
 
-/** Runs WRITE field steps; returns the transformed copy of `value` (input untouched). */
-export async function runWriteFieldSteps(steps: readonly RuleStep[], keyRing: KeyRing, value: unknown, ctx: CsfleErrorContext): Promise<unknown> {
+/**
+ * Applies each step in turn to the running value. A field step without fields to transform is
+ * skipped; a step without executor, or one that throws, fails the record when its `onFailure` is
+ * `ERROR` and is passed over otherwise. `apply` answers synchronously when its key is cached.
+ */
+async function runSteps<T>(
+  steps: readonly RuleStep[],
+  value: T,
+  ctx: CsfleErrorContext,
+  apply: (step: RuleStep, value: T) => T | Promise<T>,
+): Promise<T> {
   let v = value;
   for (const step of steps) {
     if (step.kind === 'field' && !step.transform) continue;
@@ -73,8 +82,8 @@ export async function runWriteFieldSteps(steps: readonly RuleStep[], keyRing: Ke
       continue;
     }
     try {
-      const key = keyRing.peekWriteKey(step.writeRequest!) ?? (await keyRing.writeKey(step.writeRequest!));
-      v = step.transform!(v, writeLeaf(step, key));
+      const out = apply(step, v);
+      v = out instanceof Promise ? await out : out;
     } catch (err) {
       if (step.onFailure === 'ERROR') throw failure(step, err, ctx);
     }
@@ -82,24 +91,14 @@ export async function runWriteFieldSteps(steps: readonly RuleStep[], keyRing: Ke
   return v;
 }
 
-/** Runs WRITE payload steps (ENCRYPT_PAYLOAD) on the encoded payload. */
-export async function runWritePayloadSteps(steps: readonly RuleStep[], keyRing: KeyRing, payload: Buffer, ctx: CsfleErrorContext): Promise<Buffer> {
-  let p = payload;
-  for (const step of steps) {
-    if (step.kind === 'unsupported') {
-      if (step.onFailure === 'ERROR') throw unsupported(step, ctx);
-      continue;
-    }
-    try {
-      const key = keyRing.peekWriteKey(step.writeRequest!) ?? (await keyRing.writeKey(step.writeRequest!));
-      p = writeLeaf(step, key)(p, '') as Buffer;
-    } catch (err) {
-      if (step.onFailure === 'ERROR') throw failure(step, err, ctx);
-    }
-  }
-  return p;
+/** Runs `op` with the step's current write key: from the key ring's cache, else fetched or created. */
+function withWriteKey<T>(step: RuleStep, keyRing: KeyRing, op: (leaf: FieldLeaf) => T): T | Promise<T> {
+  const key = keyRing.peekWriteKey(step.writeRequest!);
+  if (key) return op(writeLeaf(step, key));
+  return Promise.resolve(keyRing.writeKey(step.writeRequest!)).then((fetched) => op(writeLeaf(step, fetched)));
 }
 
+/** Runs `op` with the step's read keys, loading each DEK version the ciphertext names on demand. */
 async function withReadKeys<T>(step: RuleStep, keyRing: KeyRing, subject: string, op: (leaf: FieldLeaf) => T): Promise<T> {
   const leaf = readLeaf(step, keyRing, subject);
   for (let i = 0; ; i++) {
@@ -114,39 +113,22 @@ async function withReadKeys<T>(step: RuleStep, keyRing: KeyRing, subject: string
   }
 }
 
+/** Runs WRITE field steps; returns the transformed copy of `value` (input untouched). */
+export function runWriteFieldSteps(steps: readonly RuleStep[], keyRing: KeyRing, value: unknown, ctx: CsfleErrorContext): Promise<unknown> {
+  return runSteps(steps, value, ctx, (step, v) => withWriteKey(step, keyRing, (leaf) => step.transform!(v, leaf)));
+}
+
+/** Runs WRITE payload steps (ENCRYPT_PAYLOAD) on the encoded payload. */
+export function runWritePayloadSteps(steps: readonly RuleStep[], keyRing: KeyRing, payload: Buffer, ctx: CsfleErrorContext): Promise<Buffer> {
+  return runSteps(steps, payload, ctx, (step, p) => withWriteKey(step, keyRing, (leaf) => leaf(p, '') as Buffer));
+}
+
 /** Runs READ field steps (already in reverse order); `value` is freshly decoded. */
-export async function runReadFieldSteps(steps: readonly RuleStep[], keyRing: KeyRing, subject: string, value: unknown, ctx: CsfleErrorContext): Promise<unknown> {
-  let v = value;
-  for (const step of steps) {
-    if (step.kind === 'field' && !step.transform) continue;
-    if (step.kind === 'unsupported') {
-      if (step.onFailure === 'ERROR') throw unsupported(step, ctx);
-      continue;
-    }
-    try {
-      const before = v;
-      v = await withReadKeys(step, keyRing, subject, (leaf) => step.transform!(before, leaf));
-    } catch (err) {
-      if (step.onFailure === 'ERROR') throw failure(step, err, ctx);
-    }
-  }
-  return v;
+export function runReadFieldSteps(steps: readonly RuleStep[], keyRing: KeyRing, subject: string, value: unknown, ctx: CsfleErrorContext): Promise<unknown> {
+  return runSteps(steps, value, ctx, (step, v) => withReadKeys(step, keyRing, subject, (leaf) => step.transform!(v, leaf)));
 }
 
 /** Runs READ payload steps (already in reverse order) on the framed payload. */
-export async function runReadPayloadSteps(steps: readonly RuleStep[], keyRing: KeyRing, subject: string, payload: Buffer, ctx: CsfleErrorContext): Promise<Buffer> {
-  let p = payload;
-  for (const step of steps) {
-    if (step.kind === 'unsupported') {
-      if (step.onFailure === 'ERROR') throw unsupported(step, ctx);
-      continue;
-    }
-    try {
-      const before = p;
-      p = await withReadKeys(step, keyRing, subject, (leaf) => leaf(before, '') as Buffer);
-    } catch (err) {
-      if (step.onFailure === 'ERROR') throw failure(step, err, ctx);
-    }
-  }
-  return p;
+export function runReadPayloadSteps(steps: readonly RuleStep[], keyRing: KeyRing, subject: string, payload: Buffer, ctx: CsfleErrorContext): Promise<Buffer> {
+  return runSteps(steps, payload, ctx, (step, p) => withReadKeys(step, keyRing, subject, (leaf) => leaf(p, '') as Buffer));
 }
