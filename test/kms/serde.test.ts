@@ -16,8 +16,8 @@ import {
   InMemoryDekRegistry,
   InMemorySchemaRegistry,
   parseFrame,
-  type RuleSet,
 } from '../../src/index';
+import { encryptRuleSet } from '../helpers/fixtures';
 import { requireEnv } from './helpers/env';
 import { signingRegion, startProxy, type TestProxy } from './helpers/http-proxy';
 import { createKey, replicateKey, TEST_CREDS } from './helpers/moto';
@@ -41,21 +41,6 @@ const schema = {
 };
 const payment = { id: 'p-1', card: '4111-1111-1111-1111', holder: 'Grace Hopper', amount: 99.5 };
 
-function ruleSet(kmsType: string, kmsKeyId: string, kekName: string): RuleSet {
-  return {
-    domainRules: [
-      {
-        name: 'encrypt-pii',
-        kind: 'TRANSFORM',
-        mode: 'WRITEREAD',
-        type: 'ENCRYPT',
-        tags: ['PII'],
-        params: { 'encrypt.kek.name': kekName, 'encrypt.kms.type': kmsType, 'encrypt.kms.key.id': kmsKeyId },
-      },
-    ],
-  };
-}
-
 interface Produced {
   job: Record<string, unknown>;
   bytes: Buffer;
@@ -73,7 +58,8 @@ async function produce(
   const schemaRegistry = new InMemorySchemaRegistry();
   const dekRegistry = new InMemoryDekRegistry();
   if (kmsProps) await dekRegistry.registerKek({ name: kekName, kmsType, kmsKeyId, kmsProps, shared: false });
-  const info = { schema: JSON.stringify(schema), ruleSet: ruleSet(kmsType, kmsKeyId, kekName) };
+  const ruleSet = encryptRuleSet({ 'encrypt.kek.name': kekName, 'encrypt.kms.type': kmsType, 'encrypt.kms.key.id': kmsKeyId });
+  const info = { schema: JSON.stringify(schema), ruleSet };
   const serializer = new AvroSerializer({ schemaRegistry, dekRegistry, kms: { [kmsType]: producerKms }, schema: info });
   const bytes = await serializer.serialize(TOPIC, payment);
   const text = bytes.toString('latin1');
