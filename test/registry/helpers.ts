@@ -180,8 +180,9 @@ export class RecordingProxy {
   private readonly barriers: Array<{ match: (method: string, path: string) => boolean; count: number; waiting: Array<() => void> }> = [];
 
   /**
-   * Holds requests matching `match` until `count` of them have arrived (then forwards them all),
-   * so concurrent clients really race. A barrier opens once.
+   * Forwards requests matching `match` but holds their answers until `count` of them have been
+   * answered upstream (then returns them all), so concurrent clients all see the same registry
+   * state and really race. A barrier opens once.
    */
   barrier(match: (method: string, path: string) => boolean, count: number): this {
     this.barriers.push({ match, count, waiting: [] });
@@ -196,6 +197,13 @@ export class RecordingProxy {
 
   async start(): Promise<this> {
     this.stub = await new StubServer(async (r) => {
+      const q = r.query.toString();
+      const res = await fetch(`${this.target}${r.path}${q ? `?${q}` : ''}`, {
+        method: r.method,
+        headers: r.body === undefined ? {} : { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+        body: r.body === undefined ? undefined : JSON.stringify(r.body),
+      });
+      const text = await res.text();
       const b = this.barriers.find((x) => x.count > 0 && x.match(r.method, r.path));
       if (b) {
         await new Promise<void>((release) => {
@@ -208,13 +216,6 @@ export class RecordingProxy {
           else setTimeout(open, 5_000); // never hang a test: open anyway after 5 s
         });
       }
-      const q = r.query.toString();
-      const res = await fetch(`${this.target}${r.path}${q ? `?${q}` : ''}`, {
-        method: r.method,
-        headers: r.body === undefined ? {} : { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
-        body: r.body === undefined ? undefined : JSON.stringify(r.body),
-      });
-      const text = await res.text();
       this.calls.push({ method: r.method, path: r.path, status: res.status });
       return { status: res.status, body: text ? JSON.parse(text) : undefined };
     }).start();
