@@ -98,17 +98,37 @@ function withWriteKey<T>(step: RuleStep, keyRing: KeyRing, op: (leaf: FieldLeaf)
   return Promise.resolve(keyRing.writeKey(step.writeRequest!)).then((fetched) => op(writeLeaf(step, fetched)));
 }
 
-/** Runs `op` with the step's read keys, loading each DEK version the ciphertext names on demand. */
-async function withReadKeys<T>(step: RuleStep, keyRing: KeyRing, subject: string, op: (leaf: FieldLeaf) => T): Promise<T> {
+/**
+ * Runs `op` with the step's read keys, synchronously when every DEK version the ciphertext names
+ * is cached; otherwise loads the missing versions one by one and runs `op` again.
+ */
+function withReadKeys<T>(step: RuleStep, keyRing: KeyRing, subject: string, op: (leaf: FieldLeaf) => T): T | Promise<T> {
   const leaf = readLeaf(step, keyRing, subject);
+  try {
+    return op(leaf);
+  } catch (err) {
+    if (!(err instanceof DekVersionNeeded)) throw err;
+    return loadVersionsAndRun(step, keyRing, subject, op, leaf, err);
+  }
+}
+
+async function loadVersionsAndRun<T>(
+  step: RuleStep,
+  keyRing: KeyRing,
+  subject: string,
+  op: (leaf: FieldLeaf) => T,
+  leaf: FieldLeaf,
+  first: DekVersionNeeded,
+): Promise<T> {
+  const p = step.params!;
+  let needed = first;
   for (let i = 0; ; i++) {
+    step.readCiphers!.set(needed.version, await keyRing.readKey(p.kekName, subject, p.algorithm, needed.version));
     try {
       return op(leaf);
     } catch (err) {
       if (!(err instanceof DekVersionNeeded) || i >= MAX_VERSION_LOADS) throw err;
-      const p = step.params!;
-      const cipher = await keyRing.readKey(p.kekName, subject, p.algorithm, err.version);
-      step.readCiphers!.set(err.version, cipher);
+      needed = err;
     }
   }
 }
