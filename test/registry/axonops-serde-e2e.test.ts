@@ -39,8 +39,8 @@ afterEach(async () => {
 
 const kms = { 'local-kms': { secret: SECRET } };
 
-// Instances rather than `{ url }` options: the serde resolves `{ url }` to these same classes
-// (src/serde/sources.ts) with a lazy require() that vitest's module loader cannot follow.
+// Most tests pass instances; the consumer below passes `{ url }` options, which the serde
+// resolves to these same classes (src/serde/sources.ts).
 const schemas = (u: string) => new HttpSchemaSource({ url: u });
 const deks = (u: string) => new DekRegistryClient({ url: u });
 
@@ -54,7 +54,7 @@ function ourSerializer(registryUrl: string, kek: string, algorithm?: string): Av
 }
 
 function ourDeserializer(registryUrl: string): AvroDeserializer {
-  return new AvroDeserializer({ schemaRegistry: schemas(registryUrl), dekRegistry: deks(registryUrl), kms });
+  return new AvroDeserializer({ schemaRegistry: { url: registryUrl }, dekRegistry: { url: registryUrl }, kms });
 }
 
 function confluentSide(registryUrl: string) {
