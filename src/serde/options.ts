@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { KeyRingLogger } from '../dek/key-ring';
 import type { DekRegistry } from '../dek/model';
 import type { KmsConfig } from '../kms/driver';
 import type { RuleOverride } from '../rules/actions';
@@ -53,6 +54,8 @@ export interface SerdeOptions {
   /** True for a key serde (`<topic>-key`). Default false. */
   isKey?: boolean;
   keyRing?: KeyRingOptions;
+  /** Receives warnings (e.g. a DEK rotation that had to keep the expired DEK). Never secrets. */
+  logger?: KeyRingLogger;
 }
 
 /** Options of {@link AvroSerializer}. */

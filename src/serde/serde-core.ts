@@ -45,6 +45,7 @@ export class SerdeCore {
       ...(options.kms !== undefined ? { kms: options.kms } : {}),
       ...(options.keyRing?.latestTtlMs !== undefined ? { latestTtlMs: options.keyRing.latestTtlMs } : {}),
       ...(options.keyRing?.capacity !== undefined ? { capacity: options.keyRing.capacity } : {}),
+      ...(options.logger !== undefined ? { logger: options.logger } : {}),
     });
   }
 
