@@ -1,9 +1,13 @@
 /**
  * aws-kms driver against moto (scripts/services/moto.sh): round trips, multi-region keys,
  * credentials (static, AssumeRole, wrong keys under moto's IAM authentication), typed faults,
- * throttling retries and `encrypt.alternate.kms.key.ids` fallback.
+ * throttling retries, `encrypt.alternate.kms.key.ids` fallback and the shared-credentials
+ * `profile` option.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { awsKmsDriver } from '../../src/kms/aws';
 import { newKmsClient, registerKmsDriver } from '../../src/kms/registry';
@@ -348,5 +352,99 @@ describe('aws-kms encrypt.alternate.kms.key.ids', () => {
       ['Encrypt', plainArn],
     ]);
     expect(await client.unwrap(ct)).toEqual(pt);
+  });
+});
+
+describe('aws-kms profile (shared credentials file, moto IAM authentication)', () => {
+  // Env that would win over (or mix into) the profile under test; cleared, then restored.
+  const ENV_KEYS = [
+    'AWS_SHARED_CREDENTIALS_FILE',
+    'AWS_CONFIG_FILE',
+    'AWS_PROFILE',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+    'AWS_ROLE_ARN',
+  ] as const;
+  const badSecret = 'profile-bad-secret-VERY-SECRET-value-456';
+  let saved: Array<string | undefined>;
+  let dir: string;
+  let arn: string;
+  let good: { accessKeyId: string; secretAccessKey: string };
+
+  beforeAll(async () => {
+    good = await enableMotoAuth(authEndpoint);
+    arn = (await kmsAdmin(authEndpoint, 'us-east-1', good).send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
+  });
+
+  beforeEach(() => {
+    saved = ENV_KEYS.map((k) => process.env[k]);
+    for (const k of ENV_KEYS) delete process.env[k];
+    dir = mkdtempSync(path.join(os.tmpdir(), 'aws-profile-'));
+    const credentialsFile = path.join(dir, 'credentials');
+    const configFile = path.join(dir, 'config');
+    writeFileSync(
+      credentialsFile,
+      [
+        '[good]',
+        `aws_access_key_id = ${good.accessKeyId}`,
+        `aws_secret_access_key = ${good.secretAccessKey}`,
+        '',
+        '[bad]',
+        `aws_access_key_id = ${good.accessKeyId}`,
+        `aws_secret_access_key = ${badSecret}`,
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+    writeFileSync(configFile, '[profile good]\nregion = us-east-1\n\n[profile bad]\nregion = us-east-1\n', { mode: 0o600 });
+    process.env.AWS_SHARED_CREDENTIALS_FILE = credentialsFile;
+    process.env.AWS_CONFIG_FILE = configFile;
+  });
+
+  afterEach(() => {
+    ENV_KEYS.forEach((k, i) => (saved[i] === undefined ? delete process.env[k] : (process.env[k] = saved[i])));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("profile 'good' wraps and unwraps through the driver", async () => {
+    const client = await newKmsClient('aws-kms', arn, { endpoint: authEndpoint, profile: 'good', 'kms.timeout.ms': '5000' });
+    const pt = dek();
+    const ct = await client.wrap(pt);
+    expect(ct.equals(pt)).toBe(false);
+    expect(await client.unwrap(ct)).toEqual(pt);
+  });
+
+  it("profile 'bad' (wrong secret) gives KMS_ACCESS_DENIED without the secret in the error", async () => {
+    const client = await newKmsClient('aws-kms', arn, { endpoint: authEndpoint, profile: 'bad', 'kms.timeout.ms': '5000' });
+    const err = await failure(client.wrap(dek()));
+    expect(err.code).toBe('KMS_ACCESS_DENIED');
+    expect(err.retryable).toBe(false);
+    expect(err.context.upstreamCode).not.toBe('CredentialsProviderError'); // loaded, then refused by moto
+    expect(err.message).not.toContain(badSecret);
+    expect(JSON.stringify(err.context)).not.toContain(badSecret);
+    expect(String(err.stack)).not.toContain(badSecret);
+  });
+
+  it('a profile missing from the shared files gives a typed error naming the profile', async () => {
+    const client = await newKmsClient('aws-kms', arn, { endpoint: authEndpoint, profile: 'nope', 'kms.timeout.ms': '5000' });
+    const err = await failure(client.wrap(dek()));
+    expect(err.code).toBe('KMS_CONFIG_INVALID');
+    expect(err.retryable).toBe(false);
+    expect(err.message).toContain("profile 'nope'");
+    expect(err.context).toMatchObject({ kmsType: 'aws-kms', upstreamCode: 'CredentialsProviderError' });
+
+    // the same when the profile is the base credentials of role.arn
+    const viaRole = await newKmsClient('aws-kms', arn, {
+      endpoint: authEndpoint,
+      profile: 'nope',
+      'role.arn': 'arn:aws:iam::123456789012:role/csfle',
+      'sts.endpoint': authEndpoint,
+      'kms.timeout.ms': '5000',
+    });
+    const roleErr = await failure(viaRole.wrap(dek()));
+    expect(roleErr.code).toBe('KMS_CONFIG_INVALID');
+    expect(roleErr.message).toContain("profile 'nope'");
   });
 });

@@ -19,7 +19,7 @@ export const DEFAULT_ROLE_SESSION_NAME = 'confluent-encrypt';
 export interface ResolvedAwsCredentials {
   /** Explicit provider, or `undefined` to let the SDK use its default chain. */
   readonly credentials?: AwsCredentialIdentityProvider;
-  /** Shared-config profile to hand to the SDK client (only when no explicit provider). */
+  /** Shared-config profile to hand to the SDK client (with `credentials` pinned to it). */
   readonly profile?: string;
 }
 
@@ -51,7 +51,33 @@ function baseCredentials(config: KmsConfig): ResolvedAwsCredentials {
     return { credentials: async () => identity };
   }
   const profile = configString(config, 'profile');
-  return profile === undefined ? {} : { profile };
+  return profile === undefined ? {} : { credentials: profileCredentials(profile), profile };
+}
+
+/**
+ * The SDK default chain pinned to `profile`. A profile that yields no credentials (absent from
+ * the shared files, or incomplete) is a config error naming the profile, rather than the SDK's
+ * `CredentialsProviderError`, which would be reported as "access denied ... key policy".
+ */
+function profileCredentials(profile: string): AwsCredentialIdentityProvider {
+  let chain: AwsCredentialIdentityProvider | undefined;
+  return async (props) => {
+    if (!chain) {
+      const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+      chain = defaultProvider({ profile });
+    }
+    try {
+      return await chain(props);
+    } catch (err) {
+      if ((err as { name?: unknown } | null)?.name !== 'CredentialsProviderError') throw err;
+      throw new KmsError(
+        'KMS_CONFIG_INVALID',
+        `aws-kms could not load credentials of profile '${profile}' from the shared credentials/config files ` +
+          '(AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE): the profile is missing or incomplete',
+        { kmsType: 'aws-kms', upstreamCode: 'CredentialsProviderError' },
+      );
+    }
+  };
 }
 
 /** The role to assume, if any: config first, then the AWS_ROLE_* environment. */
@@ -86,7 +112,7 @@ export async function resolveAwsCredentials(
     master = base.credentials;
   } else {
     const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
-    master = defaultProvider(base.profile ? { profile: base.profile } : {});
+    master = defaultProvider({});
   }
   const { STSClient, AssumeRoleCommand } = await import('@aws-sdk/client-sts');
   const sts = new STSClient({ region, credentials: master, ...(stsEndpoint ? { endpoint: stsEndpoint } : {}) });
