@@ -41,4 +41,10 @@ export interface SchemaSource {
   getLatest(subject: string): Promise<RegisteredSchema>;
   /** A schema by subject and version. Rejects `SCHEMA_NOT_FOUND` if unknown. */
   getByVersion(subject: string, version: number): Promise<RegisteredSchema>;
+  /**
+   * Finds `info` among the versions of `subject` without registering it (Confluent's
+   * `POST /subjects/{subject}`); resolves `undefined` when it is not registered there. Optional:
+   * without it, a serializer with `autoRegister: false` requires the latest version to match.
+   */
+  lookup?(subject: string, info: SchemaInfo): Promise<RegisteredSchema | undefined>;
 }
