@@ -15,7 +15,7 @@
  */
 import { newDekCipher, type DekCipher } from '../crypto/dek-cipher';
 import { generateTinkKey } from '../crypto/tink-key';
-import { CsfleError, DekRegistryError } from '../errors';
+import { CsfleError, DekRegistryError, KmsError } from '../errors';
 import type { KmsClient, KmsConfig } from '../kms/driver';
 import { newKmsClient } from '../kms/registry';
 import type { Dek, DekAlgorithm, DekRegistry, Kek } from './model';
@@ -36,6 +36,18 @@ export interface KeyRingConfig {
   latestTtlMs?: number;
   /** Max cached DEK ciphers (default 10 000; oldest evicted first). */
   capacity?: number;
+  /**
+   * How long a KMS refusal to unwrap a DEK (access denied, key disabled or deleted) is remembered
+   * before the KMS is asked again (default 30 s). A consumer without access (`onFailure` NONE)
+   * then makes one KMS call per DEK and period, not one per record. Transient failures and
+   * registry "not found" answers are not remembered.
+   */
+  failureTtlMs?: number;
+  /**
+   * After a failed refresh of the latest DEK (registry down, rotation refused), how long the DEK
+   * in hand keeps being used before the next attempt (default 30 s).
+   */
+  retryAfterMs?: number;
   logger?: KeyRingLogger;
   /** Clock, for tests of DEK expiry. */
   now?: () => number;
@@ -64,6 +76,8 @@ export interface WriteKey {
 interface LatestEntry {
   key: WriteKey;
   fetchedAt: number;
+  /** Set after a failed refresh: the key is served as is until then. */
+  graceUntil?: number;
 }
 
 /** The cached "latest DEK" answer of one (KEK, subject, algorithm, rotation) identity. */
@@ -88,6 +102,9 @@ export class KeyRing {
   /** Request object → slot, so a caller reusing its request (the serde does) skips building the id. */
   #slotByRequest = new WeakMap<WriteKeyRequest, LatestSlot>();
   readonly #pendingLatest = new Map<string, Promise<WriteKey>>();
+  readonly #readFailures = new Map<string, { error: unknown; until: number }>();
+  readonly #failureTtlMs: number;
+  readonly #retryAfterMs: number;
 
   constructor(config: KeyRingConfig) {
     this.#registry = config.registry;
@@ -96,6 +113,8 @@ export class KeyRing {
     this.#capacity = config.capacity ?? 10_000;
     this.#logger = config.logger;
     this.#now = config.now ?? Date.now;
+    this.#failureTtlMs = config.failureTtlMs ?? 30_000;
+    this.#retryAfterMs = config.retryAfterMs ?? 30_000;
   }
 
   /** The cached write key, if present and still valid; synchronous (hot path). */
@@ -103,6 +122,7 @@ export class KeyRing {
     const entry = this.#slot(req).entry;
     if (!entry) return undefined;
     const now = this.#now();
+    if (entry.graceUntil !== undefined && now < entry.graceUntil) return entry.key;
     if (now - entry.fetchedAt >= this.#latestTtlMs) return undefined;
     if (req.expiryDays > 0 && isExpired(entry.key.ts, req.expiryDays, now)) return undefined;
     return entry.key;
@@ -115,10 +135,32 @@ export class KeyRing {
     const id = writeId(req);
     let pending = this.#pendingLatest.get(id);
     if (!pending) {
-      pending = this.#resolveWriteKey(req).finally(() => this.#pendingLatest.delete(id));
+      pending = this.#resolveWriteKey(req)
+        .catch((err: unknown) => this.#keepStaleKey(req, err))
+        .finally(() => this.#pendingLatest.delete(id));
       this.#pendingLatest.set(id, pending);
     }
     return pending;
+  }
+
+  /**
+   * A refresh of a key already in hand failed: keep producing with it for `retryAfterMs` rather
+   * than failing records (as Confluent keeps an expired DEK when rotation fails). Without a key
+   * in hand the error stands.
+   */
+  #keepStaleKey(req: WriteKeyRequest, err: unknown): WriteKey {
+    const slot = this.#slot(req);
+    const stale = slot.entry;
+    if (!stale) throw err;
+    this.#logger?.warn('Could not refresh the latest DEK; keeping the one in use', {
+      kekName: req.kekName,
+      subject: req.subject,
+      algorithm: req.algorithm,
+      dekVersion: stale.key.version,
+      code: err instanceof CsfleError ? err.code : undefined,
+    });
+    slot.entry = { ...stale, graceUntil: this.#now() + this.#retryAfterMs };
+    return stale.key;
   }
 
   /** The cached read cipher, if present; synchronous (hot path). */
@@ -131,9 +173,24 @@ export class KeyRing {
     const id = dekId(kekName, subject, algorithm, version);
     const cached = this.#ciphers.get(id);
     if (cached) return cached;
+    const failed = this.#readFailures.get(id);
+    if (failed) {
+      if (this.#now() < failed.until) return Promise.reject(failed.error);
+      this.#readFailures.delete(id);
+    }
     let pending = this.#pendingCiphers.get(id);
     if (!pending) {
-      pending = this.#loadReadKey(kekName, subject, algorithm, version, id).finally(() => this.#pendingCiphers.delete(id));
+      pending = this.#loadReadKey(kekName, subject, algorithm, version, id)
+        .catch((err: unknown) => {
+          // Only a KMS refusal (no access, key disabled or gone) is remembered: registry "not found"
+          // answers may be replication lag and are asked again on the next record.
+          if (err instanceof KmsError && !err.retryable && this.#failureTtlMs > 0) {
+            if (this.#readFailures.size >= this.#capacity) this.#readFailures.clear();
+            this.#readFailures.set(id, { error: err, until: this.#now() + this.#failureTtlMs });
+          }
+          throw err;
+        })
+        .finally(() => this.#pendingCiphers.delete(id));
       this.#pendingCiphers.set(id, pending);
     }
     return pending;
@@ -146,6 +203,7 @@ export class KeyRing {
     this.#ciphers.clear();
     this.#latest.clear();
     this.#slotByRequest = new WeakMap();
+    this.#readFailures.clear();
   }
 
   #slot(req: WriteKeyRequest): LatestSlot {
@@ -180,6 +238,7 @@ export class KeyRing {
 
   async #resolveWriteKey(req: WriteKeyRequest): Promise<WriteKey> {
     const kek = await this.#kek(req.kekName, { deleted: false, create: req });
+    checkKekMatches(kek, req);
     const ctx = { kekName: req.kekName, subject: req.subject, algorithm: req.algorithm };
     const rotating = req.expiryDays > 0;
     let dek = await this.#registry.getDek(req.kekName, req.subject, {
@@ -189,7 +248,12 @@ export class KeyRing {
     });
     const now = this.#now();
     let key: WriteKey;
-    if (!dek || (rotating && isExpired(dek.ts ?? 0, req.expiryDays, now))) {
+    // Set when rotation was due but did not happen (creation refused, or the next version exists
+    // only soft-deleted): the expired DEK is used, and rotation retried after retryAfterMs rather
+    // than on every record.
+    let stuck = false;
+    // A registry that omits `ts` never triggers rotation (rather than rotating on every refresh).
+    if (!dek || (rotating && isExpired(dek.ts ?? now, req.expiryDays, now))) {
       const previous = dek;
       const version = previous ? previous.version + 1 : 1;
       try {
@@ -203,9 +267,11 @@ export class KeyRing {
           });
           if (!dek) throw new DekRegistryError('DEK_NOT_FOUND', 'DEK creation conflicted but no DEK could be read back', ctx);
           key = await this.#writeKeyOf(kek, dek);
+          stuck = rotating && dek.version < version;
         } else if (previous) {
           this.#logger?.warn('Could not create a new DEK version; keeping the expired one', { ...ctx, dekVersion: previous.version });
           key = await this.#writeKeyOf(kek, previous);
+          stuck = true;
         } else {
           throw err;
         }
@@ -213,7 +279,8 @@ export class KeyRing {
     } else {
       key = await this.#writeKeyOf(kek, dek);
     }
-    this.#slot(req).entry = { key, fetchedAt: this.#now() };
+    const fetchedAt = this.#now();
+    this.#slot(req).entry = { key, fetchedAt, ...(stuck ? { graceUntil: fetchedAt + this.#retryAfterMs } : {}) };
     return key;
   }
 
@@ -314,21 +381,6 @@ export class KeyRing {
         ...(create ? { subject: create.subject } : {}),
       });
     }
-    if (create) {
-      if (create.kmsType && create.kmsType !== kek.kmsType) {
-        throw new DekRegistryError('KEK_MISMATCH', `The rule's encrypt.kms.type (${create.kmsType}) differs from the registered KEK's (${kek.kmsType})`, {
-          kekName: name,
-          subject: create.subject,
-        });
-      }
-      if (create.kmsKeyId && create.kmsKeyId !== kek.kmsKeyId) {
-        throw new DekRegistryError('KEK_MISMATCH', "The rule's encrypt.kms.key.id differs from the registered KEK's kmsKeyId", {
-          kekName: name,
-          subject: create.subject,
-          kmsKeyId: create.kmsKeyId,
-        });
-      }
-    }
     return kek;
   }
 
@@ -349,6 +401,23 @@ export class KeyRing {
       if (!oldest.done) this.#ciphers.delete(oldest.value);
     }
     this.#ciphers.set(id, cipher);
+  }
+}
+
+/** The rule's kms type / key id, when set, must equal the registered KEK's (checked per refresh). */
+function checkKekMatches(kek: Kek, req: WriteKeyRequest): void {
+  if (req.kmsType && req.kmsType !== kek.kmsType) {
+    throw new DekRegistryError('KEK_MISMATCH', `The rule's encrypt.kms.type (${req.kmsType}) differs from the registered KEK's (${kek.kmsType})`, {
+      kekName: kek.name,
+      subject: req.subject,
+    });
+  }
+  if (req.kmsKeyId && req.kmsKeyId !== kek.kmsKeyId) {
+    throw new DekRegistryError('KEK_MISMATCH', "The rule's encrypt.kms.key.id differs from the registered KEK's kmsKeyId", {
+      kekName: kek.name,
+      subject: req.subject,
+      kmsKeyId: req.kmsKeyId,
+    });
   }
 }
 

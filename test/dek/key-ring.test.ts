@@ -70,3 +70,94 @@ describe('KeyRing', () => {
     expect(cipher.decrypt(key.cipher.encrypt(Buffer.from('x'))).toString()).toBe('x');
   });
 });
+
+describe('KeyRing under failures (no per-record I/O storms)', () => {
+  function flakyRegistry(inner = new InMemoryDekRegistry()) {
+    const state = { down: false, failCreate: false, calls: 0 };
+    const registry = new Proxy(inner, {
+      get(t, p) {
+        const v = Reflect.get(t, p) as (...a: unknown[]) => unknown;
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          state.calls++;
+          if (state.down) return Promise.reject(new DekRegistryError('REGISTRY_UNAVAILABLE', 'registry down', { retryable: true }));
+          if (p === 'registerDek' && state.failCreate) return Promise.reject(new DekRegistryError('UNAUTHORIZED', 'forbidden', { status: 403 }));
+          return v.apply(t, args);
+        };
+      },
+    });
+    return { registry, state };
+  }
+
+  it('keeps producing with the DEK in hand when the registry is down at refresh time', async () => {
+    let now = 1_000_000;
+    const { registry, state } = flakyRegistry();
+    const warnings: string[] = [];
+    const ring = new KeyRing({ registry, kms, latestTtlMs: 1000, retryAfterMs: 5000, now: () => now, logger: { warn: (m) => warnings.push(m) } });
+    const key = await ring.writeKey(req);
+    now += 2000;
+    state.down = true;
+    state.calls = 0;
+    expect(await ring.writeKey(req)).toBe(key);
+    const callsAfterFirstFailure = state.calls;
+    for (let i = 0; i < 100; i++) expect(ring.peekWriteKey(req)).toBe(key);
+    expect(state.calls).toBe(callsAfterFirstFailure);
+    expect(warnings).toHaveLength(1);
+    now += 6000;
+    expect(ring.peekWriteKey(req)).toBeUndefined();
+    state.down = false;
+    expect((await ring.writeKey(req)).version).toBe(1);
+  });
+
+  it('a refused rotation is retried after retryAfterMs, not on every record', async () => {
+    let now = 1_000_000;
+    const { registry, state } = flakyRegistry(new InMemoryDekRegistry({ now: () => now }));
+    const ring = new KeyRing({ registry, kms, latestTtlMs: 0, retryAfterMs: 10_000, now: () => now });
+    const rot = { ...req, expiryDays: 1 };
+    expect((await ring.writeKey(rot)).version).toBe(1);
+    now += 2 * 86_400_000;
+    state.failCreate = true;
+    expect((await ring.writeKey(rot)).version).toBe(1);
+    state.calls = 0;
+    for (let i = 0; i < 100; i++) expect((await ring.writeKey(rot)).version).toBe(1);
+    expect(state.calls).toBe(0);
+    now += 11_000;
+    state.failCreate = false;
+    expect((await ring.writeKey(rot)).version).toBe(2);
+  });
+
+  it('remembers a KMS refusal for failureTtlMs: one KMS call per DEK, not per record', async () => {
+    let now = 1_000_000;
+    const registry = new InMemoryDekRegistry();
+    await new KeyRing({ registry, kms }).writeKey(req);
+    let unwraps = 0;
+    const { registerKmsDriver, localKmsDriver } = await import('../../src/index');
+    registerKmsDriver({
+      kmsType: 'local-kms-counted',
+      async newClient(o) {
+        const inner = await localKmsDriver.newClient(o);
+        return { keyUrl: inner.keyUrl, wrap: (p) => inner.wrap(p), unwrap: (c) => (unwraps++, inner.unwrap(c)) };
+      },
+    });
+    const reg2 = new InMemoryDekRegistry();
+    await reg2.registerKek({ name: 'k', kmsType: 'local-kms-counted', kmsKeyId: 'x' });
+    const dek = (await registry.getDek('k', 's'))!;
+    await reg2.registerDek('k', { subject: 's', encryptedKeyMaterial: dek.encryptedKeyMaterial! });
+    const outsider = new KeyRing({ registry: reg2, kms: { 'local-kms-counted': { secret: 'wrong' } }, failureTtlMs: 30_000, now: () => now });
+    for (let i = 0; i < 50; i++) {
+      await expect(Promise.resolve(outsider.readKey('k', 's', 'AES256_GCM', 1))).rejects.toMatchObject({ code: 'KMS_ACCESS_DENIED' });
+    }
+    expect(unwraps).toBe(1);
+    now += 31_000;
+    await expect(Promise.resolve(outsider.readKey('k', 's', 'AES256_GCM', 1))).rejects.toMatchObject({ code: 'KMS_ACCESS_DENIED' });
+    expect(unwraps).toBe(2);
+  });
+
+  it('checks the rule against the KEK on every refresh, also with a warm cache', async () => {
+    const registry = new InMemoryDekRegistry();
+    const ring = new KeyRing({ registry, kms });
+    await ring.writeKey(req);
+    const other = { ...req, subject: 's2', kmsKeyId: 'different' };
+    await expect(Promise.resolve(ring.writeKey(other))).rejects.toMatchObject({ code: 'KEK_MISMATCH' });
+  });
+});
