@@ -9,7 +9,7 @@ import { parseFrame } from './framing';
 import type { DeserializerOptions } from './options';
 import { runReadFieldSteps, runReadPayloadSteps } from './rule-runner';
 import { SerdeCore, type SchemaContext } from './serde-core';
-import { subjectName } from './subject';
+import { needsRecordName, subjectName } from './subject';
 
 /**
  * Deserializes Confluent-framed Avro, decrypting encrypted fields (and payloads).
@@ -57,8 +57,10 @@ export class AvroDeserializer {
     if (!pending) {
       const isKey = this.#options.isKey ?? false;
       const strategy = this.#options.subjectNameStrategy;
+      // With the topic strategy the subject is known before the schema: pass it to the registry.
+      const subject = needsRecordName(strategy) ? (recordName: string | undefined) => subjectName(strategy, topic, isKey, recordName) : subjectName(strategy, topic, isKey, undefined);
       pending = this.#core
-        .context(schemaId, (recordName) => subjectName(strategy, topic, isKey, recordName), 'READ')
+        .context(schemaId, subject, 'READ')
         .then((ctx) => {
           let byId = this.#contexts.get(topic);
           if (!byId) this.#contexts.set(topic, (byId = new Map()));

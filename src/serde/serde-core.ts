@@ -31,7 +31,7 @@ export class SerdeCore {
   readonly dekRegistry: DekRegistry;
   readonly keyRing: KeyRing;
   readonly options: SerdeOptions;
-  readonly #parsed = new Map<number, Promise<ReturnType<typeof parseAvroSchema> & { schema: RegisteredSchema }>>();
+  readonly #parsed = new Map<string, Promise<ReturnType<typeof parseAvroSchema> & { schema: RegisteredSchema }>>();
 
   constructor(options: SerdeOptions) {
     if (!options || typeof options !== 'object') {
@@ -49,9 +49,13 @@ export class SerdeCore {
     });
   }
 
-  /** Fetches (once) and parses a schema by id, with its references. */
+  /**
+   * Fetches (once per id and subject) and parses a schema by id, with its references. Keyed by
+   * subject too: some registries (AxonOps) attach rule sets per subject to one shared id.
+   */
   parsedById(id: number, subject?: string): Promise<ReturnType<typeof parseAvroSchema> & { schema: RegisteredSchema }> {
-    let pending = this.#parsed.get(id);
+    const key = `${id}\u0000${subject ?? ''}`;
+    let pending = this.#parsed.get(key);
     if (!pending) {
       pending = (async () => {
         const schema = await this.source.getById(id, subject);
@@ -61,16 +65,18 @@ export class SerdeCore {
         const refs = await this.#referencedSchemas(schema, new Set());
         return { ...parseAvroSchema(schema.schema, refs), schema };
       })();
-      pending.catch(() => this.#parsed.delete(id));
-      this.#parsed.set(id, pending);
+      pending.catch(() => this.#parsed.delete(key));
+      this.#parsed.set(key, pending);
     }
     return pending;
   }
 
   /** Builds the context of a registered schema for one subject and direction. */
   async context(id: number, subject: string | ((recordFullName: string | undefined) => string), direction: Direction): Promise<SchemaContext> {
-    const parsed = await this.parsedById(id, typeof subject === 'string' ? subject : undefined);
+    let parsed = await this.parsedById(id, typeof subject === 'string' ? subject : undefined);
     const subj = typeof subject === 'string' ? subject : subject(parsed.recordFullName);
+    // Subject known only from the record name: read the schema again as seen by that subject.
+    if (typeof subject !== 'string') parsed = await this.parsedById(id, subj);
     const ruleSet = effectiveRuleSet(parsed.schema.ruleSet, this.options.ruleSet);
     const metadata = mergeMetadata(this.options.metadata, parsed.schema.metadata);
     try {
