@@ -48,3 +48,21 @@ export function parseAvroSchema(schema: string, references: readonly string[] = 
     throw new SchemaRegistryError('SCHEMA_NOT_FOUND', `Invalid Avro schema: ${(err as Error).message}`);
   }
 }
+
+/**
+ * The full name of the named type a schema text defines (record, enum, fixed), read from its JSON
+ * without resolving references; `undefined` for unnamed schemas.
+ */
+export function schemaFullName(schema: string): string | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(schema);
+  } catch {
+    return undefined;
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return undefined;
+  const { name, namespace } = json as { name?: unknown; namespace?: unknown };
+  if (typeof name !== 'string') return undefined;
+  if (name.includes('.') || typeof namespace !== 'string' || namespace === '') return name;
+  return `${namespace}.${name}`;
+}

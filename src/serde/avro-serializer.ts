@@ -5,7 +5,8 @@
  * @packageDocumentation
  */
 import type * as avsc from 'avsc';
-import { CsfleError, SerdeError } from '../errors';
+import { schemaFullName } from '../avro/schema';
+import { CsfleError, SchemaRegistryError, SerdeError } from '../errors';
 import { frame } from './framing';
 import type { SerializerOptions } from './options';
 import { runWriteFieldSteps, runWritePayloadSteps } from './rule-runner';
@@ -71,15 +72,28 @@ export class AvroSerializer {
     return pending;
   }
 
+  /** With `autoRegister: false`: the id of the given schema as already registered under the subject. */
+  async #registeredId(subject: string, info: SchemaInfo): Promise<number> {
+    const source = this.#core.source;
+    let found: { id: number } | undefined;
+    if (source.lookup) {
+      found = await source.lookup(subject, info);
+    } else {
+      const latest = await source.getLatest(subject);
+      if (canonicalText(latest.schema) === canonicalText(info.schema)) found = latest;
+    }
+    if (!found) {
+      throw new SchemaRegistryError('SCHEMA_NOT_FOUND', 'The given schema is not registered under this subject and autoRegister is false', { subject });
+    }
+    return found.id;
+  }
+
   async #resolve(topic: string): Promise<SchemaContext> {
     const isKey = this.#options.isKey ?? false;
     const strategy = this.#options.subjectNameStrategy;
     const info = this.#schemaInfo;
     let recordName: string | undefined;
-    if (info && needsRecordName(strategy)) {
-      const { parseAvroSchema } = await import('../avro/schema');
-      recordName = parseAvroSchema(info.schema).recordFullName;
-    }
+    if (info && needsRecordName(strategy)) recordName = schemaFullName(info.schema);
     if (!info && strategy !== undefined && strategy !== 'topic') {
       throw new SerdeError('SERIALIZATION_FAILED', 'Record-based subject name strategies need the `schema` option', { topic });
     }
@@ -88,6 +102,8 @@ export class AvroSerializer {
       let id: number;
       if (info && this.#options.autoRegister !== false) {
         id = await this.#core.source.register(subject, info);
+      } else if (info) {
+        id = await this.#registeredId(subject, info);
       } else {
         id = (await this.#core.source.getLatest(subject)).id;
       }
@@ -96,6 +112,14 @@ export class AvroSerializer {
       if (err instanceof CsfleError) throw err;
       throw new SerdeError('SERIALIZATION_FAILED', `Could not resolve the schema: ${(err as Error).message}`, { topic, subject });
     }
+  }
+}
+
+function canonicalText(schema: string): string {
+  try {
+    return JSON.stringify(JSON.parse(schema));
+  } catch {
+    return schema.trim();
   }
 }
 

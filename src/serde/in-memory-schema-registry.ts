@@ -89,6 +89,17 @@ export class InMemorySchemaRegistry implements SchemaSource {
     return this.#out(subject, version);
   }
 
+  /** The latest version of `subject` with the same schema text and references, if any. */
+  async lookup(subject: string, info: SchemaInfo): Promise<RegisteredSchema | undefined> {
+    const versions = this.#subjects.get(subject) ?? [];
+    const want = JSON.stringify([canonicalSchema(info.schema), info.references ?? []]);
+    for (let v = versions.length; v >= 1; v--) {
+      const stored = versions[v - 1]!;
+      if (JSON.stringify([canonicalSchema(stored.info.schema), stored.info.references ?? []]) === want) return this.#out(subject, v);
+    }
+    return undefined;
+  }
+
   /** Subjects registered so far. */
   async getSubjects(): Promise<string[]> {
     return [...this.#subjects.keys()].sort();

@@ -239,6 +239,38 @@ describe('AvroSerializer / AvroDeserializer round trip', () => {
     expect(await new AvroDeserializer({ schemaRegistry, dekRegistry, kms, isKey: true }).deserialize('customers', keyBytes)).toEqual(customer);
   });
 
+  it('autoRegister: false writes with the given schema as registered, never with another version', async () => {
+    const schemaRegistry = new InMemorySchemaRegistry();
+    const dekRegistry = new InMemoryDekRegistry();
+    const v1 = { type: 'record', name: 'R', fields: [{ name: 'a', type: 'string' }, { name: 'b', type: 'string' }] };
+    const v2 = { type: 'record', name: 'R', fields: [{ name: 'a', type: 'string' }] };
+    await schemaRegistry.register('t-value', { schema: JSON.stringify(v1) });
+    await schemaRegistry.register('t-value', { schema: JSON.stringify(v2) });
+    const ser = new AvroSerializer({ schemaRegistry, dekRegistry, kms, autoRegister: false, schema: JSON.stringify(v1) });
+    const bytes = await ser.serialize('t', { a: 'x', b: 'kept' });
+    expect(parseFrame(bytes).schemaId).toBe(1);
+    expect(await new AvroDeserializer({ schemaRegistry, dekRegistry, kms }).deserialize('t', bytes)).toEqual({ a: 'x', b: 'kept' });
+    const unknown = new AvroSerializer({ schemaRegistry, dekRegistry, kms, autoRegister: false, schema: JSON.stringify({ ...v2, name: 'Other' }) });
+    await expect(unknown.serialize('t', { a: 'x' })).rejects.toMatchObject({ code: 'SCHEMA_NOT_FOUND' });
+  });
+
+  it('record strategies work with schema references', async () => {
+    const schemaRegistry = new InMemorySchemaRegistry();
+    const dekRegistry = new InMemoryDekRegistry();
+    await schemaRegistry.register('addr', { schema: JSON.stringify({ type: 'record', name: 'Addr', namespace: 'n', fields: [{ name: 's', type: 'string', 'confluent:tags': ['PII'] }] }) });
+    const ser = new AvroSerializer({
+      schemaRegistry,
+      dekRegistry,
+      kms,
+      subjectNameStrategy: 'record',
+      schema: { schema: JSON.stringify({ type: 'record', name: 'User', namespace: 'n', fields: [{ name: 'a', type: 'n.Addr' }] }), references: [{ name: 'n.Addr', subject: 'addr', version: 1 }], ruleSet: encryptRuleSet() },
+    });
+    const bytes = await ser.serialize('t', { a: { s: 'Secret Street' } });
+    expect(bytes.toString('latin1')).not.toContain('Secret Street');
+    expect(await dekRegistry.getDek('kek1', 'n.User')).toBeTruthy();
+    expect(await new AvroDeserializer({ schemaRegistry, dekRegistry, kms, subjectNameStrategy: 'record' }).deserialize('t', bytes)).toEqual({ a: { s: 'Secret Street' } });
+  });
+
   it('resolves schema references', async () => {
     const schemaRegistry = new InMemorySchemaRegistry();
     const dekRegistry = new InMemoryDekRegistry();
