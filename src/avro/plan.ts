@@ -40,6 +40,12 @@ type Bucket = 'string' | 'bytes' | 'object' | 'array';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
+/** Sets an own property, also for the key `__proto__` (a valid map key and Avro field name). */
+function setOwn(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
+}
+
 /** Compiles the plan of one rule over an avsc type. */
 export function compileFieldPlan(type: avsc.Type, tags: TagResolver, options: PlanOptions): FieldPlan {
   const ruleTags = options.ruleTags ?? [];
@@ -87,7 +93,7 @@ export function compileFieldPlan(type: avsc.Type, tags: TagResolver, options: Pl
           ((v, leaf) => {
             if (v === null || typeof v !== 'object') return v;
             const out: Record<string, unknown> = {};
-            for (const k of Object.keys(v)) out[k] = values((v as Record<string, unknown>)[k], leaf);
+            for (const k of Object.keys(v)) setOwn(out, k, values((v as Record<string, unknown>)[k], leaf));
             return out;
           })
         );
@@ -129,7 +135,7 @@ export function compileFieldPlan(type: avsc.Type, tags: TagResolver, options: Pl
         const out: Record<string, unknown> = { ...src };
         for (let i = 0; i < fields.length; i++) {
           const f = fields[i]!;
-          out[f.name] = f.fn(src[f.name], leaf);
+          setOwn(out, f.name, f.fn(src[f.name], leaf));
         }
         return out;
       };
@@ -184,7 +190,10 @@ export function compileFieldPlan(type: avsc.Type, tags: TagResolver, options: Pl
       if (keys.length !== 1) return v;
       const k = keys[0]!;
       const fn = byBranch.get(k);
-      return fn ? { [k]: fn((v as Record<string, unknown>)[k], leaf) } : v;
+      if (!fn) return v;
+      const out: Record<string, unknown> = {};
+      setOwn(out, k, fn((v as Record<string, unknown>)[k], leaf));
+      return out;
     };
   };
 

@@ -61,3 +61,16 @@ describe('inline tags and plans', () => {
     expect(out).toEqual({ v: 'a!', next: { v: 'b!', next: null } });
   });
 });
+
+describe('plans keep every key', () => {
+  it('a map key or field named __proto__ survives the transform', () => {
+    const schema = { type: 'record', name: 'M', fields: [{ name: 'm', type: { type: 'map', values: 'string' }, 'confluent:tags': ['PII'] }] };
+    const type = avsc.Type.forSchema(schema as avsc.Schema);
+    const plan = compileFieldPlan(type, new TagResolver(inlineTags([schema])), { ruleTags: ['PII'], direction: 'WRITE' });
+    const input = { m: JSON.parse('{"__proto__":"secret-value","a":"b"}') as Record<string, string> };
+    const out = plan.transform!(input, (v) => `<${String(v)}>`) as typeof input;
+    expect(Object.keys(out.m)).toEqual(['__proto__', 'a']);
+    expect(Object.getOwnPropertyDescriptor(out.m, '__proto__')?.value).toBe('<secret-value>');
+    expect(Object.getPrototypeOf(out.m)).toBe(Object.prototype);
+  });
+});
