@@ -7,7 +7,7 @@ import './kms/builtins';
 
 export * from './errors';
 export * from './kms/driver';
-export { registerKmsDriver, unregisterKmsDriver, getKmsDriver, registeredKmsTypes, newKmsClient } from './kms/registry';
+export { registerKmsDriver, unregisterKmsDriver, getKmsDriver, registeredKmsTypes, newKmsClient, isClientOnlyKmsConfigKey } from './kms/registry';
 export { localKmsDriver, deriveLocalKek, LOCAL_KMS_TYPE, type LocalKmsConfig } from './kms/local/driver';
 export { awsKmsDriver, AWS_KMS_TYPE, AWS_DISABLE_DYNAMIC_MRK, parseKmsArn, localReplicaArn, type AwsKmsDriverOptions, type KmsArn } from './kms/aws';
 export { azureKmsDriver, AZURE_KMS_TYPE, AZURE_WRAP_ALGORITHM, AZURE_KEY_VERSION_SAVE, parseAzureKeyUrl, splitAzureVersionPrefix, type AzureKmsDriverOptions, type AzureKeyUrl } from './kms/azure';

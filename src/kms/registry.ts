@@ -86,8 +86,35 @@ class FallbackKmsClient implements KmsClient {
 }
 
 /**
+ * Config keys a KEK's `kmsProps` may never set: where requests go (`endpoint`, `sts.endpoint`,
+ * the Entra authority), which TLS certificates are trusted (`ssl.*`), challenge checks, and the
+ * local KMS secret. `kmsProps` is registry data that anyone with KEK-update rights can edit;
+ * these keys would let them redirect the client's credentials and plaintext DEKs to a host of
+ * their choosing, or choose the KEK of `local-kms`. They are honoured from the client's own
+ * config only.
+ */
+export function isClientOnlyKmsConfigKey(key: string): boolean {
+  return (
+    key === 'secret' ||
+    key === 'endpoint' ||
+    key.endsWith('.endpoint') ||
+    key.startsWith('ssl.') ||
+    key === 'azure.authority.host' ||
+    key === 'azure.disable.challenge.resource.verification'
+  );
+}
+
+/** The KEK's kmsProps without the keys only the client config may set. */
+function registryKmsProps(kmsProps: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(kmsProps)) if (!isClientOnlyKmsConfigKey(k)) out[k] = v;
+  return out;
+}
+
+/**
  * Builds the KMS client for a KEK: looks up the driver for `kmsType`, merges the KEK's
- * `kmsProps` over the driver config (kmsProps win, as in Confluent's Java and Go clients) and
+ * `kmsProps` over the driver config (kmsProps win, as in Confluent's Java and Go clients, except
+ * for {@link isClientOnlyKmsConfigKey} keys, which only the client config sets) and
  * adds `encrypt.alternate.kms.key.ids` fallback.
  */
 export async function newKmsClient(
@@ -97,7 +124,7 @@ export async function newKmsClient(
   kmsProps: Readonly<Record<string, string>> = {},
 ): Promise<KmsClient> {
   const driver = getKmsDriver(kmsType);
-  const config: KmsConfig = { ...driverConfig, ...kmsProps };
+  const config: KmsConfig = { ...driverConfig, ...registryKmsProps(kmsProps) };
   const ids = [kmsKeyId, ...alternateKeyIds(config).filter((id) => id !== kmsKeyId)];
   const clients = await Promise.all(ids.map((id) => driver.newClient({ kmsKeyId: id, config })));
   return clients.length === 1 ? clients[0]! : new FallbackKmsClient(clients);
