@@ -25,8 +25,12 @@ export type SubjectNameStrategy =
 export interface KeyRingOptions {
   /** How long a "latest DEK" lookup is trusted before re-checking the registry (default: 5 min). */
   latestTtlMs?: number;
-  /** Max cached unwrapped DEKs (default 10 000, LRU). */
+  /** Max cached unwrapped DEKs (default 10 000; oldest evicted first). */
   capacity?: number;
+  /** How long a KMS refusal to unwrap a DEK is remembered before asking again (default 30 s). */
+  failureTtlMs?: number;
+  /** After a failed refresh of the latest DEK, how long the DEK in hand is used before retrying (default 30 s). */
+  retryAfterMs?: number;
 }
 
 /** Options shared by serializer and deserializer. */

@@ -45,6 +45,8 @@ export class SerdeCore {
       ...(options.kms !== undefined ? { kms: options.kms } : {}),
       ...(options.keyRing?.latestTtlMs !== undefined ? { latestTtlMs: options.keyRing.latestTtlMs } : {}),
       ...(options.keyRing?.capacity !== undefined ? { capacity: options.keyRing.capacity } : {}),
+      ...(options.keyRing?.failureTtlMs !== undefined ? { failureTtlMs: options.keyRing.failureTtlMs } : {}),
+      ...(options.keyRing?.retryAfterMs !== undefined ? { retryAfterMs: options.keyRing.retryAfterMs } : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
     });
   }
