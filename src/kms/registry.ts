@@ -126,6 +126,10 @@ export async function newKmsClient(
   const driver = getKmsDriver(kmsType);
   const config: KmsConfig = { ...driverConfig, ...registryKmsProps(kmsProps) };
   const ids = [kmsKeyId, ...alternateKeyIds(config).filter((id) => id !== kmsKeyId)];
-  const clients = await Promise.all(ids.map((id) => driver.newClient({ kmsKeyId: id, config })));
-  return clients.length === 1 ? clients[0]! : new FallbackKmsClient(clients);
+  const primary = await driver.newClient({ kmsKeyId, config });
+  if (ids.length === 1) return primary;
+  // An alternate that cannot even be configured is left out rather than failing the primary.
+  const alternates = await Promise.allSettled(ids.slice(1).map((id) => driver.newClient({ kmsKeyId: id, config })));
+  const usable = alternates.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  return usable.length === 0 ? primary : new FallbackKmsClient([primary, ...usable]);
 }

@@ -131,6 +131,7 @@ function mergeMetadata(local: Metadata | undefined, registered: Metadata | undef
   return {
     tags: { ...(local.tags ?? {}), ...(registered.tags ?? {}) },
     properties: { ...(local.properties ?? {}), ...(registered.properties ?? {}) },
+    sensitive: [...new Set([...(local.sensitive ?? []), ...(registered.sensitive ?? [])])],
   };
 }
 
