@@ -94,96 +94,119 @@ function parseBaseUrl(raw: string): { url: string; username?: string; password?:
   return { url: u.toString().replace(/\/+$/, ''), username, password };
 }
 
+/** `util.inspect`'s custom-inspection hook (`util.inspect.custom`), without importing `node:util`. */
+export const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
+/** How a registry client authenticates, as shown in logs (never the credentials themselves). */
+export type RegistryAuthKind = 'basic' | 'bearer' | 'none';
+
 /**
  * HTTP transport to one logical registry (one or more base URLs).
+ *
+ * Credentials (basic, bearer token or provider, extra headers) live in `#private` fields, so
+ * `util.inspect`, `JSON.stringify`, `console.log` and structured loggers never see them; the
+ * transport shows itself as `{ urls, auth }` with credential-free URLs.
  */
 export class RegistryHttpTransport {
   /** Base URLs, credentials stripped. */
   readonly baseUrls: readonly string[];
-  private preferred = 0;
-  private readonly timeoutMs: number;
-  private readonly maxRetries: number;
-  private readonly backoffMs: number;
-  private readonly maxBackoffMs: number;
-  private readonly staticHeaders: Record<string, string>;
-  private readonly basic?: string;
-  private readonly bearer?: string | (() => string | Promise<string>);
+  #preferred = 0;
+  readonly #timeoutMs: number;
+  readonly #maxRetries: number;
+  readonly #backoffMs: number;
+  readonly #maxBackoffMs: number;
+  readonly #errorClass: RegistryErrorClass;
+  readonly #staticHeaders: Record<string, string>;
+  readonly #basic?: string;
+  readonly #bearer?: string | (() => string | Promise<string>);
 
-  constructor(
-    options: RegistryHttpOptions,
-    private readonly errorClass: RegistryErrorClass,
-  ) {
+  constructor(options: RegistryHttpOptions, errorClass: RegistryErrorClass) {
+    this.#errorClass = errorClass;
     const urls = Array.isArray(options.url) ? options.url : [options.url];
     if (urls.length === 0) throw new errorClass('INVALID_REQUEST', 'No registry URL configured');
     const parsed = urls.map(parseBaseUrl);
     this.baseUrls = parsed.map((p) => p.url);
-    this.timeoutMs = options.timeoutMs ?? REGISTRY_HTTP_DEFAULTS.timeoutMs;
-    this.maxRetries = Math.max(0, options.maxRetries ?? REGISTRY_HTTP_DEFAULTS.maxRetries);
-    this.backoffMs = options.retryBackoffMs ?? REGISTRY_HTTP_DEFAULTS.retryBackoffMs;
-    this.maxBackoffMs = options.retryMaxBackoffMs ?? REGISTRY_HTTP_DEFAULTS.retryMaxBackoffMs;
-    this.staticHeaders = { ...(options.headers ?? {}) };
+    this.#timeoutMs = options.timeoutMs ?? REGISTRY_HTTP_DEFAULTS.timeoutMs;
+    this.#maxRetries = Math.max(0, options.maxRetries ?? REGISTRY_HTTP_DEFAULTS.maxRetries);
+    this.#backoffMs = options.retryBackoffMs ?? REGISTRY_HTTP_DEFAULTS.retryBackoffMs;
+    this.#maxBackoffMs = options.retryMaxBackoffMs ?? REGISTRY_HTTP_DEFAULTS.retryMaxBackoffMs;
+    this.#staticHeaders = { ...(options.headers ?? {}) };
     const auth = options.auth;
     if (auth && 'basic' in auth) {
-      this.basic = Buffer.from(`${auth.basic.username}:${auth.basic.password}`).toString('base64');
+      this.#basic = Buffer.from(`${auth.basic.username}:${auth.basic.password}`).toString('base64');
     } else if (auth && 'bearer' in auth) {
-      this.bearer = auth.bearer;
+      this.#bearer = auth.bearer;
     } else {
       const withCreds = parsed.find((p) => p.username !== undefined);
       if (withCreds) {
-        this.basic = Buffer.from(`${withCreds.username}:${withCreds.password ?? ''}`).toString('base64');
+        this.#basic = Buffer.from(`${withCreds.username}:${withCreds.password ?? ''}`).toString('base64');
       }
     }
+  }
+
+  /** The kind of authentication configured (for logs). */
+  get authKind(): RegistryAuthKind {
+    return this.#basic !== undefined ? 'basic' : this.#bearer !== undefined ? 'bearer' : 'none';
+  }
+
+  /** A credential-free description: base URLs (no userinfo) and the auth kind. */
+  toJSON(): { urls: string[]; auth: RegistryAuthKind } {
+    return { urls: [...this.baseUrls], auth: this.authKind };
+  }
+
+  [INSPECT](): string {
+    return `RegistryHttpTransport { urls: ${JSON.stringify(this.baseUrls)}, auth: '${this.authKind}' }`;
   }
 
   /** Sends a request with failover and retries; resolves with the first non-retryable answer. */
   async request(req: HttpRequest): Promise<HttpResult> {
     const n = this.baseUrls.length;
     let last: AttemptFailure | undefined;
-    for (let round = 0; round <= this.maxRetries; round++) {
+    for (let round = 0; round <= this.#maxRetries; round++) {
       if (round > 0) {
         // Honour the server's Retry-After (capped), else exponential backoff with full jitter.
         const asked = last?.retryAfterMs;
-        await sleep(asked !== undefined ? Math.min(asked, this.maxBackoffMs) : this.backoff(round - 1));
+        await sleep(asked !== undefined ? Math.min(asked, this.#maxBackoffMs) : this.#backoff(round - 1));
       }
       for (let i = 0; i < n; i++) {
-        const idx = (this.preferred + i) % n;
-        const outcome = await this.attempt(this.baseUrls[idx]!, req);
+        const idx = (this.#preferred + i) % n;
+        const outcome = await this.#attempt(this.baseUrls[idx]!, req);
         if (outcome instanceof AttemptFailure) {
           last = outcome;
           continue;
         }
-        this.preferred = idx;
+        this.#preferred = idx;
         return outcome;
       }
     }
     // Every attempt failed with a retryable condition.
     if (last?.result) return last.result; // a 429/5xx answer: let the caller map it
     const what = `${req.method} ${req.path.split('?')[0]}`;
-    throw new this.errorClass(
+    throw new this.#errorClass(
       'REGISTRY_UNAVAILABLE',
-      `Registry unreachable (${last?.timedOut ? `timed out after ${this.timeoutMs} ms` : last?.reason ?? 'no answer'}) ` +
-        `for ${what} at ${this.baseUrls.join(', ')} after ${this.maxRetries + 1} round(s)`,
+      `Registry unreachable (${last?.timedOut ? `timed out after ${this.#timeoutMs} ms` : last?.reason ?? 'no answer'}) ` +
+        `for ${what} at ${this.baseUrls.join(', ')} after ${this.#maxRetries + 1} round(s)`,
       { retryable: true },
     );
   }
 
-  private backoff(retry: number): number {
-    const ceiling = Math.min(this.maxBackoffMs, this.backoffMs * 2 ** retry);
+  #backoff(retry: number): number {
+    const ceiling = Math.min(this.#maxBackoffMs, this.#backoffMs * 2 ** retry);
     return Math.random() * ceiling; // full jitter
   }
 
-  private async headers(hasBody: boolean): Promise<Record<string, string>> {
-    const h: Record<string, string> = { Accept: ACCEPT, ...this.staticHeaders };
+  async #headers(hasBody: boolean): Promise<Record<string, string>> {
+    const h: Record<string, string> = { Accept: ACCEPT, ...this.#staticHeaders };
     if (hasBody) h['Content-Type'] = CONTENT_TYPE;
-    if (this.basic) h.Authorization = `Basic ${this.basic}`;
-    else if (this.bearer !== undefined) {
-      const token = typeof this.bearer === 'function' ? await this.bearer() : this.bearer;
+    if (this.#basic) h.Authorization = `Basic ${this.#basic}`;
+    else if (this.#bearer !== undefined) {
+      const token = typeof this.#bearer === 'function' ? await this.#bearer() : this.#bearer;
       h.Authorization = `Bearer ${token}`;
     }
     return h;
   }
 
-  private async attempt(baseUrl: string, req: HttpRequest): Promise<HttpResult | AttemptFailure> {
+  async #attempt(baseUrl: string, req: HttpRequest): Promise<HttpResult | AttemptFailure> {
     const url = `${baseUrl}${req.path}${queryString(req.query)}`;
     const hasBody = req.body !== undefined;
     let response: Response;
@@ -191,9 +214,9 @@ export class RegistryHttpTransport {
     try {
       response = await fetch(url, {
         method: req.method,
-        headers: await this.headers(hasBody),
+        headers: await this.#headers(hasBody),
         body: hasBody ? JSON.stringify(req.body) : undefined,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(this.#timeoutMs),
       });
       text = await response.text();
     } catch (err) {

@@ -6,7 +6,14 @@
  */
 import { DekRegistryError } from '../errors';
 import { REGISTRY_HTTP_DEFAULTS, type RegistryHttpOptions } from './http-options';
-import { RegistryHttpTransport, seg, type HttpRequest, type HttpResult } from './http-transport';
+import {
+  INSPECT,
+  RegistryHttpTransport,
+  seg,
+  type HttpRequest,
+  type HttpResult,
+  type RegistryAuthKind,
+} from './http-transport';
 import {
   DEFAULT_DEK_ALGORITHM,
   type CreateDekRequest,
@@ -51,32 +58,45 @@ function listQuery(o: ListOptions | undefined): HttpRequest['query'] {
  * ```
  */
 export class DekRegistryClient implements DekRegistryAdmin {
-  private readonly http: RegistryHttpTransport;
-  private readonly keks: LruCache<Kek>;
-  private readonly deks: LruCache<Dek>;
-  private readonly latestTtlMs: number;
-  private readonly inflight = new InFlight();
+  // `#private`: the transport holds the credentials, the DEK cache plaintext key material of
+  // shared-KEK DEKs; none of it may reach `util.inspect` / `JSON.stringify` (see `toJSON`).
+  readonly #http: RegistryHttpTransport;
+  readonly #keks: LruCache<Kek>;
+  readonly #deks: LruCache<Dek>;
+  readonly #latestTtlMs: number;
+  readonly #inflight = new InFlight();
   /** Set once the server rejected `/versions/latest` (AxonOps): later latest reads list versions. */
-  private latestPathUnsupported = false;
+  #latestPathUnsupported = false;
 
   /** @param options base URL(s), auth, timeouts, retries and cache knobs. */
   constructor(options: RegistryHttpOptions) {
-    this.http = new RegistryHttpTransport(options, DekRegistryError);
+    this.#http = new RegistryHttpTransport(options, DekRegistryError);
     const capacity = options.cacheCapacity ?? REGISTRY_HTTP_DEFAULTS.cacheCapacity;
-    this.keks = new LruCache(capacity);
-    this.deks = new LruCache(capacity);
-    this.latestTtlMs = options.cacheLatestTtlMs ?? REGISTRY_HTTP_DEFAULTS.cacheLatestTtlMs;
+    this.#keks = new LruCache(capacity);
+    this.#deks = new LruCache(capacity);
+    this.#latestTtlMs = options.cacheLatestTtlMs ?? REGISTRY_HTTP_DEFAULTS.cacheLatestTtlMs;
   }
 
   /** The configured base URLs (credentials stripped). */
   get urls(): readonly string[] {
-    return this.http.baseUrls;
+    return this.#http.baseUrls;
+  }
+
+  /** A credential-free description (base URLs without userinfo, auth kind); never the caches. */
+  toJSON(): { type: 'DekRegistryClient'; urls: string[]; auth: RegistryAuthKind } {
+    return { type: 'DekRegistryClient', ...this.#http.toJSON() };
+  }
+
+  /** `console.log` / `util.inspect` show the base URLs only, never credentials or cached keys. */
+  [INSPECT](): string {
+    const { urls, auth } = this.#http.toJSON();
+    return `DekRegistryClient { urls: ${JSON.stringify(urls)}, auth: '${auth}' }`;
   }
 
   /** Drops every cached KEK and DEK. */
   clearCache(): void {
-    this.keks.clear();
-    this.deks.clear();
+    this.#keks.clear();
+    this.#deks.clear();
   }
 
   // ---------------------------------------------------------------- KEKs
@@ -85,10 +105,10 @@ export class DekRegistryClient implements DekRegistryAdmin {
   async getKek(name: string, options: { deleted?: boolean } = {}): Promise<Kek | undefined> {
     const deleted = options.deleted === true;
     const key = `${name}${SEP}${deleted}`;
-    const hit = this.keks.get(key);
+    const hit = this.#keks.get(key);
     if (hit) return { ...hit };
-    return this.inflight.run(`kek${SEP}${key}`, async () => {
-      const res = await this.http.request({
+    return this.#inflight.run(`kek${SEP}${key}`, async () => {
+      const res = await this.#http.request({
         method: 'GET',
         path: `${BASE}/${seg(name)}`,
         query: { deleted: deleted ? true : undefined },
@@ -96,7 +116,7 @@ export class DekRegistryClient implements DekRegistryAdmin {
       if (res.status === 404) return undefined;
       this.expect(res, 200, `Get KEK '${name}'`, { target: 'kek', kekName: name });
       const kek = normalizeKek(res.data);
-      this.keks.set(key, kek);
+      this.#keks.set(key, kek);
       return { ...kek };
     });
   }
@@ -111,17 +131,17 @@ export class DekRegistryClient implements DekRegistryAdmin {
     };
     if (request.kmsProps !== undefined) body.kmsProps = request.kmsProps;
     if (request.doc !== undefined) body.doc = request.doc;
-    const res = await this.http.request({ method: 'POST', path: BASE, body });
+    const res = await this.#http.request({ method: 'POST', path: BASE, body });
     this.expect(res, 200, `Create KEK '${request.name}'`, { target: 'kek', kekName: request.name });
     const kek = normalizeKek(res.data);
     this.forgetKek(kek.name);
-    this.keks.set(`${kek.name}${SEP}false`, kek);
+    this.#keks.set(`${kek.name}${SEP}false`, kek);
     return { ...kek };
   }
 
   /** KEK names (live only unless `deleted`); `subjectPrefix` keeps KEKs owning DEKs of those subjects. */
   async listKeks(options: ListOptions & { subjectPrefix?: string[] } = {}): Promise<string[]> {
-    const res = await this.http.request({
+    const res = await this.#http.request({
       method: 'GET',
       path: BASE,
       query: { ...listQuery(options), subjectPrefix: options.subjectPrefix },
@@ -132,17 +152,17 @@ export class DekRegistryClient implements DekRegistryAdmin {
 
   /** Updates `kmsProps`, `doc` and/or `shared` (`null` clears, absent keeps). */
   async updateKek(name: string, request: UpdateKekRequest): Promise<Kek> {
-    const res = await this.http.request({ method: 'PUT', path: `${BASE}/${seg(name)}`, body: request });
+    const res = await this.#http.request({ method: 'PUT', path: `${BASE}/${seg(name)}`, body: request });
     this.expect(res, 200, `Update KEK '${name}'`, { target: 'kek', kekName: name });
     const kek = normalizeKek(res.data);
     this.forgetKek(name);
-    this.keks.set(`${name}${SEP}false`, kek);
+    this.#keks.set(`${name}${SEP}false`, kek);
     return { ...kek };
   }
 
   /** Soft-deletes a KEK, or permanently deletes a soft-deleted one (`permanent`). */
   async deleteKek(name: string, options: { permanent?: boolean } = {}): Promise<void> {
-    const res = await this.http.request({
+    const res = await this.#http.request({
       method: 'DELETE',
       path: `${BASE}/${seg(name)}`,
       query: { permanent: options.permanent ? true : undefined },
@@ -156,7 +176,7 @@ export class DekRegistryClient implements DekRegistryAdmin {
 
   /** Undeletes a soft-deleted KEK. */
   async undeleteKek(name: string): Promise<void> {
-    const res = await this.http.request({ method: 'POST', path: `${BASE}/${seg(name)}/undelete` });
+    const res = await this.#http.request({ method: 'POST', path: `${BASE}/${seg(name)}/undelete` });
     this.forgetKek(name);
     this.expect(res, 204, `Undelete KEK '${name}'`, { target: 'kek', kekName: name });
   }
@@ -173,16 +193,16 @@ export class DekRegistryClient implements DekRegistryAdmin {
     const latest = options.version === 'latest' || options.version === -1;
     const version = latest ? -1 : (options.version as number | undefined) ?? 1;
     const key = this.dekKey(kekName, subject, algorithm, version, deleted);
-    const hit = this.deks.get(key);
+    const hit = this.#deks.get(key);
     if (hit) return { ...hit };
-    return this.inflight.run(`dek${SEP}${key}`, async () => {
+    return this.#inflight.run(`dek${SEP}${key}`, async () => {
       const dek = latest
         ? await this.fetchLatestDek(kekName, subject, algorithm, deleted)
         : await this.fetchDek(kekName, subject, algorithm, version, deleted);
       // Never keep raw key material (shared KEKs) in this cache: the KeyRing owns it.
       if (dek && dek.keyMaterial === undefined) {
-        this.deks.set(key, dek, latest ? this.latestTtlMs : undefined);
-        if (latest) this.deks.set(this.dekKey(kekName, subject, algorithm, dek.version, deleted), dek);
+        this.#deks.set(key, dek, latest ? this.#latestTtlMs : undefined);
+        if (latest) this.#deks.set(this.dekKey(kekName, subject, algorithm, dek.version, deleted), dek);
       }
       return dek ? { ...dek } : undefined;
     });
@@ -199,27 +219,27 @@ export class DekRegistryClient implements DekRegistryAdmin {
     const body: Record<string, unknown> = { subject: request.subject, version, algorithm };
     if (request.encryptedKeyMaterial !== undefined) body.encryptedKeyMaterial = request.encryptedKeyMaterial;
     const ctx: OpContext = { target: 'dek', kekName, subject: request.subject, algorithm, dekVersion: version };
-    let res = await this.http.request({
+    let res = await this.#http.request({
       method: 'POST',
       path: `${BASE}/${seg(kekName)}/deks/${seg(request.subject)}`,
       body,
     });
     if (res.status === 405 || res.errorCode === 405) {
-      res = await this.http.request({ method: 'POST', path: `${BASE}/${seg(kekName)}/deks`, body });
+      res = await this.#http.request({ method: 'POST', path: `${BASE}/${seg(kekName)}/deks`, body });
     }
     this.forgetDeks(kekName, request.subject, algorithm);
     this.expect(res, 200, `Create DEK v${version} of subject '${request.subject}' under KEK '${kekName}'`, ctx);
     const dek = normalizeDek(res.data);
     // Never keep raw key material (shared KEKs) in this cache: the KeyRing owns it.
     if (dek.keyMaterial === undefined) {
-      this.deks.set(this.dekKey(kekName, dek.subject, dek.algorithm, dek.version, false), dek);
+      this.#deks.set(this.dekKey(kekName, dek.subject, dek.algorithm, dek.version, false), dek);
     }
     return { ...dek };
   }
 
   /** Subjects that have DEKs under a KEK. */
   async listDekSubjects(kekName: string, options: ListOptions = {}): Promise<string[]> {
-    const res = await this.http.request({
+    const res = await this.#http.request({
       method: 'GET',
       path: `${BASE}/${seg(kekName)}/deks`,
       query: listQuery(options),
@@ -235,7 +255,7 @@ export class DekRegistryClient implements DekRegistryAdmin {
     options: ListOptions & { algorithm?: DekAlgorithm } = {},
   ): Promise<number[]> {
     const algorithm = options.algorithm ?? DEFAULT_DEK_ALGORITHM;
-    const res = await this.http.request({
+    const res = await this.#http.request({
       method: 'GET',
       path: `${BASE}/${seg(kekName)}/deks/${seg(subject)}/versions`,
       query: { algorithm, ...listQuery(options) },
@@ -262,7 +282,7 @@ export class DekRegistryClient implements DekRegistryAdmin {
       v === undefined
         ? `${BASE}/${seg(kekName)}/deks/${seg(subject)}`
         : `${BASE}/${seg(kekName)}/deks/${seg(subject)}/versions/${seg(v)}`;
-    const res = await this.http.request({
+    const res = await this.#http.request({
       method: 'DELETE',
       path,
       query: { algorithm, permanent: options.permanent ? true : undefined },
@@ -284,7 +304,7 @@ export class DekRegistryClient implements DekRegistryAdmin {
       v === undefined
         ? `${BASE}/${seg(kekName)}/deks/${seg(subject)}/undelete`
         : `${BASE}/${seg(kekName)}/deks/${seg(subject)}/versions/${seg(v)}/undelete`;
-    const res = await this.http.request({ method: 'POST', path, query: { algorithm } });
+    const res = await this.#http.request({ method: 'POST', path, query: { algorithm } });
     this.forgetDeks(kekName, subject, algorithm);
     const what = `Undelete DEK${v === undefined ? 's' : ` v${v}`} of subject '${subject}' under KEK '${kekName}'`;
     this.expect(res, 204, what, { target: 'dek', kekName, subject, algorithm, dekVersion: v });
@@ -299,7 +319,7 @@ export class DekRegistryClient implements DekRegistryAdmin {
     version: number | 'latest',
     deleted: boolean,
   ): Promise<Dek | undefined> {
-    const res = await this.http.request({
+    const res = await this.#http.request({
       method: 'GET',
       path: `${BASE}/${seg(kekName)}/deks/${seg(subject)}/versions/${seg(version)}`,
       query: { algorithm, deleted: deleted ? true : undefined },
@@ -321,8 +341,8 @@ export class DekRegistryClient implements DekRegistryAdmin {
     algorithm: DekAlgorithm,
     deleted: boolean,
   ): Promise<Dek | undefined> {
-    if (!this.latestPathUnsupported) {
-      const res = await this.http.request({
+    if (!this.#latestPathUnsupported) {
+      const res = await this.#http.request({
         method: 'GET',
         path: `${BASE}/${seg(kekName)}/deks/${seg(subject)}/versions/latest`,
         query: { algorithm, deleted: deleted ? true : undefined },
@@ -338,7 +358,7 @@ export class DekRegistryClient implements DekRegistryAdmin {
         });
       }
       // The registry does not understand `versions/latest` (AxonOps): list versions instead.
-      this.latestPathUnsupported = true;
+      this.#latestPathUnsupported = true;
     }
     let versions: number[];
     try {
@@ -362,12 +382,12 @@ export class DekRegistryClient implements DekRegistryAdmin {
   }
 
   private forgetKek(name: string): void {
-    this.keks.delete(`${name}${SEP}false`);
-    this.keks.delete(`${name}${SEP}true`);
-    this.deks.deletePrefix(`${name}${SEP}`);
+    this.#keks.delete(`${name}${SEP}false`);
+    this.#keks.delete(`${name}${SEP}true`);
+    this.#deks.deletePrefix(`${name}${SEP}`);
   }
 
   private forgetDeks(kek: string, subject: string, alg: string): void {
-    this.deks.deletePrefix([kek, subject, alg, ''].join(SEP));
+    this.#deks.deletePrefix([kek, subject, alg, ''].join(SEP));
   }
 }

@@ -98,6 +98,8 @@ export abstract class CachingSchemaSource implements SchemaSource {
   private readonly byVersion: LruCache<RegisteredSchema>;
   private readonly latest: LruCache<RegisteredSchema>;
   private readonly registered: LruCache<number>;
+  /** Found lookups, keyed by subject + request body ("not found" is never cached). */
+  private readonly looked: LruCache<RegisteredSchema>;
   private readonly latestTtlMs: number;
   private readonly inflight = new InFlight();
 
@@ -106,6 +108,7 @@ export abstract class CachingSchemaSource implements SchemaSource {
     this.byVersion = new LruCache(policy.capacity);
     this.latest = new LruCache(policy.capacity);
     this.registered = new LruCache(policy.capacity);
+    this.looked = new LruCache(policy.capacity);
     this.latestTtlMs = policy.latestTtlMs;
   }
 
@@ -117,6 +120,11 @@ export abstract class CachingSchemaSource implements SchemaSource {
   protected abstract fetchLatest(subject: string): Promise<RegisteredSchema>;
   /** Reads one version of a subject (GET `/subjects/{subject}/versions/{version}`). */
   protected abstract fetchVersion(subject: string, version: number): Promise<RegisteredSchema>;
+  /**
+   * Looks a schema up under a subject without registering it (POST `/subjects/{subject}`);
+   * resolves `undefined` when the subject or the schema is not found there.
+   */
+  protected abstract postLookup(subject: string, body: Record<string, unknown>): Promise<RegisteredSchema | undefined>;
 
   /** Registers a schema (with references, metadata and rule set) under a subject; resolves its id. */
   async register(subject: string, info: SchemaInfo): Promise<number> {
@@ -144,6 +152,7 @@ export abstract class CachingSchemaSource implements SchemaSource {
         }
       }
       this.registered.set(key, id);
+      this.looked.deletePrefix(`${subject}\u0000`); // the subject may have a newer matching version now
       return id;
     });
   }
@@ -182,11 +191,110 @@ export abstract class CachingSchemaSource implements SchemaSource {
     });
   }
 
+  /**
+   * Finds `info` among the versions of `subject` without registering it; `undefined` when it is
+   * not registered there. A found schema is cached (until evicted, or until a registration under
+   * the subject through this source); "not found" is not cached.
+   *
+   * Registries disagree on *which* version answers when several versions of the subject carry the
+   * same schema (same id) with different rule sets or metadata — possible on AxonOps, which keys
+   * ids by schema text only: Confluent answers the exact match, else the newest; AxonOps answers
+   * the oldest. This method normalizes to Confluent's answer: the newest same-id version whose
+   * rule set and metadata equal the request's, else (or when the request has neither) the newest
+   * same-id version.
+   */
+  async lookup(subject: string, info: SchemaInfo): Promise<RegisteredSchema | undefined> {
+    const body = registrationBody(info);
+    const key = `${subject}\u0000${JSON.stringify(body)}`;
+    const hit = this.looked.get(key);
+    if (hit) return hit;
+    return this.inflight.run(`lookup\u0000${key}`, async () => {
+      const found = await this.postLookup(subject, body);
+      if (!found) return undefined;
+      if (typeof found.id !== 'number') {
+        throw new SchemaRegistryError('REGISTRY_ERROR', `Look up schema under subject '${subject}': no id in the answer`, {
+          subject,
+        });
+      }
+      if (found.subject === undefined) found.subject = subject;
+      const best = await this.newestSameIdVersion(subject, found, info);
+      this.looked.set(key, best);
+      return best;
+    });
+  }
+
+  /** See {@link lookup}: prefers a newer version of the subject with the same id. */
+  private async newestSameIdVersion(subject: string, found: RegisteredSchema, info: SchemaInfo): Promise<RegisteredSchema> {
+    if (found.version === undefined) return found;
+    let latest: RegisteredSchema;
+    try {
+      latest = await this.getLatest(subject);
+    } catch {
+      return found; // the lookup itself answered; the refinement is best effort
+    }
+    if (latest.version === undefined || latest.version <= found.version) return found;
+    const wantContract = info.ruleSet !== undefined || info.metadata !== undefined;
+    let newest: RegisteredSchema | undefined;
+    for (let v = latest.version; v > found.version; v--) {
+      let candidate: RegisteredSchema;
+      if (v === latest.version) candidate = latest;
+      else {
+        try {
+          candidate = await this.getByVersion(subject, v);
+        } catch (err) {
+          if (err instanceof SchemaRegistryError && err.code === 'SCHEMA_NOT_FOUND') continue; // deleted version
+          throw err;
+        }
+      }
+      if (candidate.id !== found.id) continue;
+      const withVersion = { ...candidate, subject, version: candidate.version ?? v };
+      if (!wantContract || sameContract(withVersion, info)) return withVersion;
+      newest ??= withVersion;
+    }
+    return newest && !sameContract(found, info) ? newest : found;
+  }
+
   /** Drops every cached schema. */
   clearCache(): void {
     this.byId.clear();
     this.byVersion.clear();
     this.latest.clear();
     this.registered.clear();
+    this.looked.clear();
   }
+}
+
+/** JSON with sorted object keys, null / empty-array members dropped (for comparisons). */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** Metadata for comparison: registry-added `confluent:version` dropped, empty parts dropped. */
+function comparableMetadata(metadata: Metadata | undefined | null): string {
+  if (!hasMetadata(metadata)) return '{}';
+  const properties = { ...(metadata!.properties ?? {}) };
+  delete properties['confluent:version'];
+  return canonical({
+    tags: Object.keys(metadata!.tags ?? {}).length > 0 ? metadata!.tags : undefined,
+    properties: Object.keys(properties).length > 0 ? properties : undefined,
+    sensitive: (metadata!.sensitive?.length ?? 0) > 0 ? [...metadata!.sensitive!].sort() : undefined,
+  });
+}
+
+/** True when a registered schema carries the rule set and metadata a request asks for. */
+function sameContract(schema: RegisteredSchema, info: SchemaInfo): boolean {
+  if (info.ruleSet !== undefined) {
+    const a = hasRules(info.ruleSet) ? canonical(info.ruleSet) : '';
+    const b = hasRules(schema.ruleSet) ? canonical(schema.ruleSet) : '';
+    if (a !== b) return false;
+  }
+  if (info.metadata !== undefined && comparableMetadata(info.metadata) !== comparableMetadata(schema.metadata)) return false;
+  return true;
 }

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { REGISTRY_HTTP_DEFAULTS, type RegistryHttpOptions } from '../dek/http-options';
-import { RegistryHttpTransport, seg, type HttpResult } from '../dek/http-transport';
+import { INSPECT, RegistryHttpTransport, seg, type HttpResult, type RegistryAuthKind } from '../dek/http-transport';
 import { SchemaRegistryError, type CsfleErrorCode } from '../errors';
 import type { Metadata, RuleSet } from '../rules/model';
 import { CachingSchemaSource, hasMetadata, hasRules, type Registration } from './caching-schema-source';
@@ -69,7 +69,8 @@ export function mapSchemaRegistryError(
  *   by id; if not it rejects `RULE_SET_DROPPED` rather than letting data go out unencrypted.
  */
 export class HttpSchemaSource extends CachingSchemaSource {
-  private readonly http: RegistryHttpTransport;
+  /** `#private`: the transport holds the credentials (see {@link toJSON}). */
+  readonly #http: RegistryHttpTransport;
 
   /** @param options base URL(s), auth, timeouts, retries and cache knobs. */
   constructor(options: RegistryHttpOptions) {
@@ -77,18 +78,41 @@ export class HttpSchemaSource extends CachingSchemaSource {
       capacity: options.cacheCapacity ?? REGISTRY_HTTP_DEFAULTS.cacheCapacity,
       latestTtlMs: options.cacheLatestTtlMs ?? REGISTRY_HTTP_DEFAULTS.cacheLatestTtlMs,
     });
-    this.http = new RegistryHttpTransport(options, SchemaRegistryError);
+    this.#http = new RegistryHttpTransport(options, SchemaRegistryError);
   }
 
   /** The configured base URLs (credentials stripped). */
   get urls(): readonly string[] {
-    return this.http.baseUrls;
+    return this.#http.baseUrls;
+  }
+
+  /** A credential-free description (base URLs without userinfo, auth kind). */
+  toJSON(): { type: 'HttpSchemaSource'; urls: string[]; auth: RegistryAuthKind } {
+    return { type: 'HttpSchemaSource', ...this.#http.toJSON() };
+  }
+
+  /** `console.log` / `util.inspect` show the base URLs only, never credentials. */
+  [INSPECT](): string {
+    const { urls, auth } = this.#http.toJSON();
+    return `HttpSchemaSource { urls: ${JSON.stringify(urls)}, auth: '${auth}' }`;
   }
 
   protected async postSchema(subject: string, body: Record<string, unknown>): Promise<Registration> {
-    const res = await this.http.request({ method: 'POST', path: `/subjects/${seg(subject)}/versions`, body });
+    const res = await this.#http.request({ method: 'POST', path: `/subjects/${seg(subject)}/versions`, body });
     if (res.status !== 200) throw mapSchemaRegistryError(res, `Register schema under subject '${subject}'`, { subject });
     return { id: (res.data as { id?: unknown } | undefined)?.id, registry: res.baseUrl };
+  }
+
+  /**
+   * `POST /subjects/{subject}`: 200 → the registered schema; 404 with `error_code` 40401 (subject
+   * not found) or 40403 (schema not found) → `undefined`; anything else → a typed error (a 404
+   * without either code, e.g. a wrong base path, is `SCHEMA_NOT_FOUND`).
+   */
+  protected async postLookup(subject: string, body: Record<string, unknown>): Promise<RegisteredSchema | undefined> {
+    const res = await this.#http.request({ method: 'POST', path: `/subjects/${seg(subject)}`, body });
+    if (res.status === 404 && (res.errorCode === 40401 || res.errorCode === 40403)) return undefined;
+    if (res.status !== 200) throw mapSchemaRegistryError(res, `Look up schema under subject '${subject}'`, { subject });
+    return toRegisteredSchema(res.data, { subject });
   }
 
   /**
@@ -108,7 +132,7 @@ export class HttpSchemaSource extends CachingSchemaSource {
   }
 
   protected async fetchVersion(subject: string, version: number | 'latest'): Promise<RegisteredSchema> {
-    const res = await this.http.request({
+    const res = await this.#http.request({
       method: 'GET',
       path: `/subjects/${seg(subject)}/versions/${seg(version)}`,
     });
@@ -120,7 +144,7 @@ export class HttpSchemaSource extends CachingSchemaSource {
 
   /** One `GET /schemas/ids/{id}` with `?subject=` when given. */
   private async fetchByIdAs(id: number, subject: string | undefined): Promise<RegisteredSchema> {
-    const res = await this.http.request({
+    const res = await this.#http.request({
       method: 'GET',
       path: `/schemas/ids/${seg(id)}`,
       query: { subject },
@@ -130,7 +154,7 @@ export class HttpSchemaSource extends CachingSchemaSource {
   }
 
   private async firstSubjectOf(id: number): Promise<string | undefined> {
-    const res = await this.http.request({ method: 'GET', path: `/schemas/ids/${seg(id)}/versions` });
+    const res = await this.#http.request({ method: 'GET', path: `/schemas/ids/${seg(id)}/versions` });
     if (res.status !== 200 || !Array.isArray(res.data)) return undefined;
     const first = (res.data as Array<{ subject?: unknown }>).find((e) => typeof e?.subject === 'string');
     return first?.subject as string | undefined;
