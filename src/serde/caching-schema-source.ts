@@ -95,6 +95,7 @@ export interface SchemaCachePolicy {
  */
 export abstract class CachingSchemaSource implements SchemaSource {
   private readonly byId: LruCache<RegisteredSchema>;
+  private readonly byGuid: LruCache<RegisteredSchema>;
   private readonly byVersion: LruCache<RegisteredSchema>;
   private readonly latest: LruCache<RegisteredSchema>;
   private readonly registered: LruCache<number>;
@@ -105,11 +106,16 @@ export abstract class CachingSchemaSource implements SchemaSource {
 
   protected constructor(policy: SchemaCachePolicy) {
     this.byId = new LruCache(policy.capacity);
+    this.byGuid = new LruCache(policy.capacity);
     this.byVersion = new LruCache(policy.capacity);
     this.latest = new LruCache(policy.capacity);
     this.registered = new LruCache(policy.capacity);
     this.looked = new LruCache(policy.capacity);
     this.latestTtlMs = policy.latestTtlMs;
+    if (this.fetchByGuid === CachingSchemaSource.prototype.fetchByGuid) {
+      // A transport that cannot look GUIDs up: no `getByGuid` (the serde then says so).
+      Object.defineProperty(this, 'getByGuid', { value: undefined, enumerable: false });
+    }
   }
 
   /** Sends a registration (POST `/subjects/{subject}/versions`); rejects on an error answer. */
@@ -125,6 +131,19 @@ export abstract class CachingSchemaSource implements SchemaSource {
    * resolves `undefined` when the subject or the schema is not found there.
    */
   protected abstract postLookup(subject: string, body: Record<string, unknown>): Promise<RegisteredSchema | undefined>;
+  /**
+   * Reads a schema by GUID (GET `/schemas/guids/{guid}`). Transports that can override it; when
+   * one does not, the source has no `getByGuid` (and this default, never called through it,
+   * rejects `SCHEMA_NOT_FOUND`).
+   */
+  protected fetchByGuid(guid: string): Promise<RegisteredSchema> {
+    return Promise.reject(
+      new SchemaRegistryError(
+        'SCHEMA_NOT_FOUND',
+        `Get schema GUID ${guid}: this schema source (${this.constructor.name}) cannot look schemas up by GUID; only schema-id framing can be read with it`,
+      ),
+    );
+  }
 
   /** Registers a schema (with references, metadata and rule set) under a subject; resolves its id. */
   async register(subject: string, info: SchemaInfo): Promise<number> {
@@ -164,6 +183,24 @@ export abstract class CachingSchemaSource implements SchemaSource {
     return this.inflight.run(`id\u0000${id}\u0000${subject ?? ''}`, async () => {
       const schema = await this.fetchById(id, subject);
       this.byId.set(idKey(id, subject), schema);
+      return schema;
+    });
+  }
+
+  /**
+   * A schema by GUID, with metadata and rule set (cached for good: a GUID names immutable
+   * content; concurrent misses are coalesced). `subject` is not sent: a GUID names one schema in
+   * every subject.
+   */
+  async getByGuid(guid: string, subject?: string): Promise<RegisteredSchema> {
+    void subject;
+    const key = String(guid).toLowerCase();
+    const hit = this.byGuid.get(key);
+    if (hit) return hit;
+    return this.inflight.run(`guid\u0000${key}`, async () => {
+      const schema = await this.fetchByGuid(key);
+      if (schema.guid === undefined) schema.guid = key;
+      this.byGuid.set(key, schema);
       return schema;
     });
   }
@@ -257,6 +294,7 @@ export abstract class CachingSchemaSource implements SchemaSource {
   /** Drops every cached schema. */
   clearCache(): void {
     this.byId.clear();
+    this.byGuid.clear();
     this.byVersion.clear();
     this.latest.clear();
     this.registered.clear();

@@ -20,6 +20,7 @@ export function toRegisteredSchema(raw: unknown, fallback: { id?: number; subjec
   };
   const subject = typeof r.subject === 'string' ? r.subject : fallback.subject;
   const version = typeof r.version === 'number' ? r.version : fallback.version;
+  if (typeof r.guid === 'string' && r.guid.length > 0) out.guid = r.guid;
   if (subject !== undefined) out.subject = subject;
   if (version !== undefined) out.version = version;
   if (Array.isArray(r.references) && r.references.length > 0) out.references = r.references as SchemaReference[];
@@ -64,6 +65,8 @@ export function mapSchemaRegistryError(
  *
  * - `getById` results are cached for good (a schema id's content is immutable) and concurrent
  *   misses are coalesced, so the serde's hot path makes no registry call.
+ * - `getByGuid` (`GET /schemas/guids/{guid}`, for GUID-framed records) is cached for good too.
+ *   Registries without that endpoint (AxonOps v0.2.1) answer 404: `SCHEMA_NOT_FOUND`.
  * - `getLatest` answers are cached for `cacheLatestTtlMs`; `getByVersion` until evicted.
  * - `register` checks that the registry kept the rule set and metadata by reading the schema back
  *   by id; if not it rejects `RULE_SET_DROPPED` rather than letting data go out unencrypted.
@@ -140,6 +143,25 @@ export class HttpSchemaSource extends CachingSchemaSource {
       throw mapSchemaRegistryError(res, `Get version ${version} of subject '${subject}'`, { subject });
     }
     return toRegisteredSchema(res.data, { subject, version: typeof version === 'number' ? version : undefined });
+  }
+
+  /**
+   * `GET /schemas/guids/{guid}`. A 404 is `SCHEMA_NOT_FOUND`; one without Confluent's
+   * schema-not-found code (40403) says the registry may not implement GUID lookups (AxonOps).
+   */
+  protected override async fetchByGuid(guid: string): Promise<RegisteredSchema> {
+    const res = await this.#http.request({ method: 'GET', path: `/schemas/guids/${seg(guid)}` });
+    if (res.status !== 200) {
+      const noEndpoint = res.status === 404 && res.errorCode !== 40403;
+      const err = mapSchemaRegistryError(res, `Get schema GUID ${guid}`, {});
+      if (!noEndpoint) throw err;
+      throw new SchemaRegistryError(
+        'SCHEMA_NOT_FOUND',
+        `Get schema GUID ${guid}: not found (the registry may not support GET /schemas/guids/{guid}; AxonOps v0.2.1 does not)`,
+        { ...err.context, cause: err },
+      );
+    }
+    return toRegisteredSchema(res.data, { id: -1 });
   }
 
   /** One `GET /schemas/ids/{id}` with `?subject=` when given. */

@@ -26,7 +26,13 @@ export interface SchemaInfo {
 
 /** A registered schema with its identity. */
 export interface RegisteredSchema extends SchemaInfo {
+  /**
+   * Global schema id. Registries may leave it out of a schema fetched by GUID
+   * ({@link SchemaSource.getByGuid}); it is then `-1` (or missing).
+   */
   id: number;
+  /** Schema GUID (textual UUID), when the registry assigns and reports one. */
+  guid?: string;
   subject?: string;
   version?: number;
 }
@@ -47,4 +53,12 @@ export interface SchemaSource {
    * without it, a serializer with `autoRegister: false` requires the latest version to match.
    */
   lookup?(subject: string, info: SchemaInfo): Promise<RegisteredSchema | undefined>;
+  /**
+   * A schema by GUID (Confluent's `GET /schemas/guids/{guid}`), with metadata and rule set, for
+   * records framed with a schema GUID (V1 prefix or the `__value_schema_id` / `__key_schema_id`
+   * header). `guid` is a lowercase textual UUID; `subject`, when the caller knows it, may help
+   * registries that scope rule sets by subject. Rejects `SCHEMA_NOT_FOUND` if unknown. Optional:
+   * without it, the deserializer rejects GUID-framed records (V0 records are unaffected).
+   */
+  getByGuid?(guid: string, subject?: string): Promise<RegisteredSchema>;
 }

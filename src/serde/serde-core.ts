@@ -18,12 +18,18 @@ import { resolveDekRegistry, resolveSchemaSource } from './sources';
 
 /** A schema ready for records: avsc type and compiled rule steps. */
 export interface SchemaContext {
+  /** Global schema id; `-1` when resolved by GUID from a registry that did not report the id. */
   readonly id: number;
+  /** Schema GUID, when the context was resolved by GUID. */
+  readonly guid?: string;
   readonly subject: string;
   readonly type: avsc.Type;
   readonly recordFullName: string | undefined;
   readonly steps: CompiledSteps;
 }
+
+/** A fetched and parsed schema. */
+type ParsedSchema = ReturnType<typeof parseAvroSchema> & { schema: RegisteredSchema };
 
 /** Shared machinery of {@link AvroSerializer} and {@link AvroDeserializer}. */
 export class SerdeCore {
@@ -31,7 +37,7 @@ export class SerdeCore {
   readonly dekRegistry: DekRegistry;
   readonly keyRing: KeyRing;
   readonly options: SerdeOptions;
-  readonly #parsed = new Map<string, Promise<ReturnType<typeof parseAvroSchema> & { schema: RegisteredSchema }>>();
+  readonly #parsed = new Map<string, Promise<ParsedSchema>>();
 
   constructor(options: SerdeOptions) {
     if (!options || typeof options !== 'object') {
@@ -55,14 +61,35 @@ export class SerdeCore {
    * Fetches (once per id and subject) and parses a schema by id, with its references. Keyed by
    * subject too: some registries (AxonOps) attach rule sets per subject to one shared id.
    */
-  parsedById(id: number, subject?: string): Promise<ReturnType<typeof parseAvroSchema> & { schema: RegisteredSchema }> {
-    const key = `${id}\u0000${subject ?? ''}`;
+  parsedById(id: number, subject?: string): Promise<ParsedSchema> {
+    return this.#parse(`${id}\u0000${subject ?? ''}`, () => this.source.getById(id, subject), { schemaId: id });
+  }
+
+  /**
+   * Fetches (once per GUID and subject) and parses a schema by GUID, with its references. Rejects
+   * `INVALID_FRAMING` when the schema source cannot resolve GUIDs (no `getByGuid`).
+   */
+  parsedByGuid(guid: string, subject?: string): Promise<ParsedSchema> {
+    const source = this.source;
+    if (typeof source.getByGuid !== 'function') {
+      return Promise.reject(
+        new SerdeError(
+          'INVALID_FRAMING',
+          `Record is framed with schema GUID ${guid} (magic byte 1 or a schema-id header), but the configured schema source cannot resolve schema GUIDs (it has no getByGuid); only schema-id (magic byte 0) framing can be read with it`,
+          { subject },
+        ),
+      );
+    }
+    return this.#parse(`g\u0000${guid}\u0000${subject ?? ''}`, () => source.getByGuid!(guid, subject), {});
+  }
+
+  #parse(key: string, fetch: () => Promise<RegisteredSchema>, ctx: { schemaId?: number }): Promise<ParsedSchema> {
     let pending = this.#parsed.get(key);
     if (!pending) {
       pending = (async () => {
-        const schema = await this.source.getById(id, subject);
+        const schema = await fetch();
         if (schema.schemaType && schema.schemaType !== 'AVRO') {
-          throw new SchemaRegistryError('SCHEMA_NOT_FOUND', `Schema type ${schema.schemaType} is not supported by the Avro serde`, { schemaId: id });
+          throw new SchemaRegistryError('SCHEMA_NOT_FOUND', `Schema type ${schema.schemaType} is not supported by the Avro serde`, ctx);
         }
         const refs = await this.#referencedSchemas(schema, new Set());
         return { ...parseAvroSchema(schema.schema, refs), schema };
@@ -73,12 +100,18 @@ export class SerdeCore {
     return pending;
   }
 
-  /** Builds the context of a registered schema for one subject and direction. */
-  async context(id: number, subject: string | ((recordFullName: string | undefined) => string), direction: Direction): Promise<SchemaContext> {
-    let parsed = await this.parsedById(id, typeof subject === 'string' ? subject : undefined);
+  /**
+   * Builds the context of a registered schema, given by id or by `{ guid }`, for one subject and
+   * direction.
+   */
+  async context(ref: number | { guid: string }, subject: string | ((recordFullName: string | undefined) => string), direction: Direction): Promise<SchemaContext> {
+    const parse = typeof ref === 'number' ? (s?: string) => this.parsedById(ref, s) : (s?: string) => this.parsedByGuid(ref.guid, s);
+    let parsed = await parse(typeof subject === 'string' ? subject : undefined);
     const subj = typeof subject === 'string' ? subject : subject(parsed.recordFullName);
     // Subject known only from the record name: read the schema again as seen by that subject.
-    if (typeof subject !== 'string') parsed = await this.parsedById(id, subj);
+    if (typeof subject !== 'string') parsed = await parse(subj);
+    const id = typeof ref === 'number' ? ref : typeof parsed.schema.id === 'number' ? parsed.schema.id : -1;
+    const guid = typeof ref === 'number' ? undefined : ref.guid;
     const ruleSet = effectiveRuleSet(parsed.schema.ruleSet, this.options.ruleSet);
     const metadata = mergeMetadata(this.options.metadata, parsed.schema.metadata);
     try {
@@ -91,13 +124,13 @@ export class SerdeCore {
         subject: subj,
         direction,
       });
-      return { id, subject: subj, type: parsed.type, recordFullName: parsed.recordFullName, steps };
+      return { id, ...(guid !== undefined ? { guid } : {}), subject: subj, type: parsed.type, recordFullName: parsed.recordFullName, steps };
     } catch (err) {
       if (err instanceof CsfleError) {
         throw new (Object.getPrototypeOf(err).constructor as typeof CsfleError)(err.code, stripCtx(err.message), {
           ...err.context,
           subject: subj,
-          schemaId: id,
+          ...(id >= 0 ? { schemaId: id } : {}),
           cause: err,
         });
       }
