@@ -98,7 +98,7 @@ describe('KafkajsSchemaSource has no GUID lookup', () => {
   });
 });
 
-describe('HttpSchemaSource.getByGuid against AxonOps (no /schemas/guids endpoint)', () => {
+describe('AxonOps deviation 15: no GET /schemas/guids/{guid} (HttpSchemaSource.getByGuid)', () => {
   let url: string;
   beforeAll(() => {
     url = requireEnv('SCHEMA_REGISTRY_URL');
