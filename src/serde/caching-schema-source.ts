@@ -260,7 +260,11 @@ export abstract class CachingSchemaSource implements SchemaSource {
     });
   }
 
-  /** See {@link lookup}: prefers a newer version of the subject with the same id. */
+  /**
+   * See {@link lookup}: among the subject's versions with the found id, the newest whose rule set
+   * and metadata equal the request's, else the newest. All versions are considered, older ones
+   * too: AxonOps does not always answer the oldest.
+   */
   private async newestSameIdVersion(subject: string, found: RegisteredSchema, info: SchemaInfo): Promise<RegisteredSchema> {
     if (found.version === undefined) return found;
     let latest: RegisteredSchema;
@@ -269,12 +273,13 @@ export abstract class CachingSchemaSource implements SchemaSource {
     } catch {
       return found; // the lookup itself answered; the refinement is best effort
     }
-    if (latest.version === undefined || latest.version <= found.version) return found;
+    if (latest.version === undefined) return found;
     const wantContract = info.ruleSet !== undefined || info.metadata !== undefined;
     let newest: RegisteredSchema | undefined;
-    for (let v = latest.version; v > found.version; v--) {
+    for (let v = Math.max(latest.version, found.version); v >= 1; v--) {
       let candidate: RegisteredSchema;
-      if (v === latest.version) candidate = latest;
+      if (v === found.version) candidate = found;
+      else if (v === latest.version) candidate = latest;
       else {
         try {
           candidate = await this.getByVersion(subject, v);
@@ -288,7 +293,7 @@ export abstract class CachingSchemaSource implements SchemaSource {
       if (!wantContract || sameContract(withVersion, info)) return withVersion;
       newest ??= withVersion;
     }
-    return newest && !sameContract(found, info) ? newest : found;
+    return newest ?? found;
   }
 
   /** Drops every cached schema. */
