@@ -29,4 +29,14 @@ export { HttpSchemaSource } from './serde/http-schema-source';
 export { KafkajsSchemaSource, type KafkajsSchemaSourceOptions } from './serde/kafkajs-schema-source';
 export { AvroSerializer } from './serde/avro-serializer';
 export { AvroDeserializer } from './serde/avro-deserializer';
-export { frame, parseFrame, MAGIC_BYTE } from './serde/framing';
+export {
+  frame,
+  parseFrame,
+  parseSchemaIdFrame,
+  parseSchemaIdHeader,
+  MAGIC_BYTE,
+  MAGIC_BYTE_V1,
+  VALUE_SCHEMA_ID_HEADER,
+  KEY_SCHEMA_ID_HEADER,
+  type RecordHeaders,
+} from './serde/framing';
