@@ -81,6 +81,8 @@ export class CsfleError extends Error {
   readonly retryable: boolean;
   /** Non-secret context: KEK, subject, version, field path... */
   readonly context: Readonly<CsfleErrorContext>;
+  /** The message without the `[context]` suffix. */
+  readonly detail: string;
 
   constructor(code: CsfleErrorCode, message: string, options: CsfleErrorOptions = {}) {
     const { retryable, cause, ...context } = options;
@@ -89,6 +91,17 @@ export class CsfleError extends Error {
     this.code = code;
     this.retryable = retryable ?? false;
     this.context = Object.freeze({ ...context });
+    this.detail = message;
+  }
+
+  /**
+   * The same error (same class, code and `retryable`) with `extra` merged over its context, as
+   * callers up the stack learn which topic, subject, rule or KEK was involved. This error becomes
+   * the `cause`; `detail` replaces the message text when given.
+   */
+  withContext(extra: CsfleErrorContext, detail: string = this.detail): CsfleError {
+    const Kind = this.constructor as new (code: CsfleErrorCode, message: string, options: CsfleErrorOptions) => CsfleError;
+    return new Kind(this.code, detail, { ...this.context, ...extra, retryable: this.retryable, cause: this });
   }
 
   private static decorate(message: string, ctx: CsfleErrorContext): string {

@@ -328,12 +328,7 @@ export class KeyRing {
         proto = await kms.unwrap(Buffer.from(dek.encryptedKeyMaterial, 'base64'));
       } catch (err) {
         if (err instanceof CsfleError) {
-          throw new (Object.getPrototypeOf(err).constructor as typeof CsfleError)(err.code, `Could not unwrap the DEK: ${stripContext(err.message)}`, {
-            ...err.context,
-            ...ctx,
-            retryable: err.retryable,
-            cause: err,
-          });
+          throw err.withContext(ctx, `Could not unwrap the DEK: ${err.detail}`);
         }
         throw err;
       }
@@ -433,7 +428,3 @@ function dekId(kekName: string, subject: string, algorithm: DekAlgorithm, versio
   return `${kekName}\u0000${subject}\u0000${algorithm}\u0000${version}`;
 }
 
-function stripContext(message: string): string {
-  const i = message.lastIndexOf(' [');
-  return i > 0 && message.endsWith(']') ? message.slice(0, i) : message;
-}

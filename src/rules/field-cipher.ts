@@ -67,9 +67,6 @@ export function decryptingLeaf(
 }
 
 function contextual(err: unknown, ctx: CsfleErrorContext): CsfleError {
-  if (err instanceof CsfleError) {
-    const msg = err.message.endsWith(']') && err.message.includes(' [') ? err.message.slice(0, err.message.lastIndexOf(' [')) : err.message;
-    return new CryptoError(err.code, msg, { ...err.context, ...ctx, cause: err });
-  }
+  if (err instanceof CsfleError) return err.withContext(ctx);
   return new CryptoError('DECRYPTION_FAILED', 'Decryption failed', ctx);
 }

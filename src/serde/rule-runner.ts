@@ -15,15 +15,8 @@ const MAX_VERSION_LOADS = 64;
 function failure(step: RuleStep, err: unknown, ctx: CsfleErrorContext): CsfleError {
   if (err instanceof CsfleError) {
     if (err.context.topic !== undefined && err.context.ruleName !== undefined) return err;
-    const i = err.message.lastIndexOf(' [');
-    const msg = i > 0 && err.message.endsWith(']') ? err.message.slice(0, i) : err.message;
-    return new (Object.getPrototypeOf(err).constructor as typeof CsfleError)(err.code, msg, {
-      ...ctx,
-      ...err.context,
-      ruleName: step.rule.name,
-      retryable: err.retryable,
-      cause: err,
-    });
+    // What the inner layer knew (KEK, version, field) wins over the record-level context.
+    return err.withContext({ ...ctx, ...err.context, ruleName: step.rule.name });
   }
   return new RuleError('RULE_FAILED', `Rule failed: ${(err as Error)?.name ?? 'error'}`, { ...ctx, ruleName: step.rule.name });
 }

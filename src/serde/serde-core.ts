@@ -127,12 +127,7 @@ export class SerdeCore {
       return { id, ...(guid !== undefined ? { guid } : {}), subject: subj, type: parsed.type, recordFullName: parsed.recordFullName, steps };
     } catch (err) {
       if (err instanceof CsfleError) {
-        throw new (Object.getPrototypeOf(err).constructor as typeof CsfleError)(err.code, stripCtx(err.message), {
-          ...err.context,
-          subject: subj,
-          ...(id >= 0 ? { schemaId: id } : {}),
-          cause: err,
-        });
+        throw err.withContext({ subject: subj, ...(id >= 0 ? { schemaId: id } : {}) });
       }
       throw err;
     }
@@ -168,7 +163,3 @@ function mergeMetadata(local: Metadata | undefined, registered: Metadata | undef
   };
 }
 
-function stripCtx(message: string): string {
-  const i = message.lastIndexOf(' [');
-  return i > 0 && message.endsWith(']') ? message.slice(0, i) : message;
-}

@@ -156,3 +156,17 @@ describe('bad input gives typed errors that name KEK / subject / version / field
     expect(printed).not.toContain(dek.encryptedKeyMaterial);
   });
 });
+
+describe('CsfleError.withContext', () => {
+  it('keeps class, code and retryable, merges context and chains the cause', async () => {
+    const { KmsError } = await import('../../src/index');
+    const inner = new KmsError('KMS_UNAVAILABLE', 'KMS unreachable', { kmsType: 'aws-kms', retryable: true });
+    const outer = inner.withContext({ kekName: 'k', subject: 's' });
+    expect(outer).toBeInstanceOf(KmsError);
+    expect(outer.code).toBe('KMS_UNAVAILABLE');
+    expect(outer.retryable).toBe(true);
+    expect(outer.cause).toBe(inner);
+    expect(outer.detail).toBe('KMS unreachable');
+    expect(outer.message).toBe('KMS unreachable [subject=s, kek=k, kmsType=aws-kms]');
+  });
+});
