@@ -66,3 +66,12 @@ export function schemaFullName(schema: string): string | undefined {
   if (name.includes('.') || typeof namespace !== 'string' || namespace === '') return name;
   return `${namespace}.${name}`;
 }
+
+/** Schema text with insignificant JSON whitespace removed, for comparing two schema texts. */
+export function canonicalSchemaText(schema: string): string {
+  try {
+    return JSON.stringify(JSON.parse(schema));
+  } catch {
+    return schema.trim();
+  }
+}

@@ -10,6 +10,7 @@ import { newKmsClient } from '../kms/registry';
 import {
   DEFAULT_DEK_ALGORITHM,
   DEK_ALGORITHMS,
+  isValidKekName,
   type CreateDekRequest,
   type CreateKekRequest,
   type Dek,
@@ -29,7 +30,6 @@ export interface InMemoryDekRegistryOptions {
   now?: () => number;
 }
 
-const KEK_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,255}$/;
 
 function normalizeKmsType(kmsType: string): string {
   const t = kmsType.toLowerCase();
@@ -63,7 +63,7 @@ export class InMemoryDekRegistry implements DekRegistryAdmin {
 
   async registerKek(request: CreateKekRequest): Promise<Kek> {
     const { name } = request;
-    if (typeof name !== 'string' || !KEK_NAME.test(name)) {
+    if (!isValidKekName(name)) {
       throw new DekRegistryError('INVALID_REQUEST', "Invalid or missing value for field 'name'", { status: 422, upstreamCode: 42271 });
     }
     if (!request.kmsType) {

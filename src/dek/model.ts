@@ -14,6 +14,14 @@ export const DEK_ALGORITHMS: readonly DekAlgorithm[] = ['AES128_GCM', 'AES256_GC
 /** Default DEK algorithm. */
 export const DEFAULT_DEK_ALGORITHM: DekAlgorithm = 'AES256_GCM';
 
+/**
+ * True for a valid KEK name (Confluent's rule): 1–256 characters, the first a letter or `_`, the
+ * others letters, digits, `_` or `-`.
+ */
+export function isValidKekName(name: unknown): name is string {
+  return typeof name === 'string' && /^[A-Za-z_][A-Za-z0-9_-]{0,255}$/.test(name);
+}
+
 /** A key encryption key: a pointer to a key held in a KMS. */
 export interface Kek {
   name: string;

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import type { DekAlgorithm } from '../crypto/algorithm';
+import { DEK_ALGORITHMS, isValidKekName } from '../dek/model';
 import { RuleError } from '../errors';
 import { RuleParams, type Rule } from './model';
 
@@ -18,8 +19,6 @@ export interface EncryptParams {
   expiryDays: number;
 }
 
-const ALGORITHMS: readonly string[] = ['AES128_GCM', 'AES256_GCM', 'AES256_SIV'];
-const KEK_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,255}$/;
 
 /** Reads and validates the encryption params of `rule` (metadata properties as fallback). */
 export function encryptParams(rule: Rule, properties: Readonly<Record<string, string>> = {}): EncryptParams {
@@ -32,12 +31,12 @@ export function encryptParams(rule: Rule, properties: Readonly<Record<string, st
   if (!kekName) {
     throw new RuleError('INVALID_RULE', `Missing rule param ${RuleParams.KEK_NAME}`, ctx);
   }
-  if (!KEK_NAME.test(kekName)) {
+  if (!isValidKekName(kekName)) {
     throw new RuleError('INVALID_RULE', `Invalid ${RuleParams.KEK_NAME}: must start with a letter or _ and contain only letters, digits, _ or -`, ctx);
   }
   const algorithm = get(RuleParams.DEK_ALGORITHM) ?? 'AES256_GCM';
-  if (!ALGORITHMS.includes(algorithm)) {
-    throw new RuleError('INVALID_RULE', `Invalid ${RuleParams.DEK_ALGORITHM} "${algorithm}" (expected one of ${ALGORITHMS.join(', ')})`, {
+  if (!(DEK_ALGORITHMS as readonly string[]).includes(algorithm)) {
+    throw new RuleError('INVALID_RULE', `Invalid ${RuleParams.DEK_ALGORITHM} "${algorithm}" (expected one of ${DEK_ALGORITHMS.join(', ')})`, {
       ...ctx,
       kekName,
     });

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import type * as avsc from 'avsc';
-import { schemaFullName } from '../avro/schema';
+import { canonicalSchemaText, schemaFullName } from '../avro/schema';
 import { CsfleError, SchemaRegistryError, SerdeError } from '../errors';
 import { frame } from './framing';
 import type { SerializerOptions } from './options';
@@ -80,7 +80,7 @@ export class AvroSerializer {
       found = await source.lookup(subject, info);
     } else {
       const latest = await source.getLatest(subject);
-      if (canonicalText(latest.schema) === canonicalText(info.schema)) found = latest;
+      if (canonicalSchemaText(latest.schema) === canonicalSchemaText(info.schema)) found = latest;
     }
     if (!found) {
       throw new SchemaRegistryError('SCHEMA_NOT_FOUND', 'The given schema is not registered under this subject and autoRegister is false', { subject });
@@ -115,13 +115,6 @@ export class AvroSerializer {
   }
 }
 
-function canonicalText(schema: string): string {
-  try {
-    return JSON.stringify(JSON.parse(schema));
-  } catch {
-    return schema.trim();
-  }
-}
 
 function toSchemaInfo(schema: string | object | SchemaInfo): SchemaInfo {
   if (typeof schema === 'string') return { schema, schemaType: 'AVRO' };

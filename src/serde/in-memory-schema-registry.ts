@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import { randomUUID } from 'node:crypto';
+import { canonicalSchemaText } from '../avro/schema';
 import { SchemaRegistryError } from '../errors';
 import { isGuid } from './framing';
 import type { RegisteredSchema, SchemaInfo, SchemaSource } from './schema-source';
@@ -17,17 +18,10 @@ interface Stored {
   canonical: string;
 }
 
-function canonicalSchema(schema: string): string {
-  try {
-    return JSON.stringify(JSON.parse(schema));
-  } catch {
-    return schema;
-  }
-}
 
 function canonical(info: SchemaInfo): string {
   return JSON.stringify({
-    schema: canonicalSchema(info.schema),
+    schema: canonicalSchemaText(info.schema),
     schemaType: info.schemaType ?? 'AVRO',
     references: info.references ?? [],
     metadata: info.metadata ?? null,
@@ -141,10 +135,10 @@ export class InMemorySchemaRegistry implements SchemaSource {
   /** The latest version of `subject` with the same schema text and references, if any. */
   async lookup(subject: string, info: SchemaInfo): Promise<RegisteredSchema | undefined> {
     const versions = this.#subjects.get(subject) ?? [];
-    const want = JSON.stringify([canonicalSchema(info.schema), info.references ?? []]);
+    const want = JSON.stringify([canonicalSchemaText(info.schema), info.references ?? []]);
     for (let v = versions.length; v >= 1; v--) {
       const stored = versions[v - 1]!;
-      if (JSON.stringify([canonicalSchema(stored.info.schema), stored.info.references ?? []]) === want) return this.#out(subject, v);
+      if (JSON.stringify([canonicalSchemaText(stored.info.schema), stored.info.references ?? []]) === want) return this.#out(subject, v);
     }
     return undefined;
   }
