@@ -96,7 +96,10 @@ export class KeyRing {
 
   readonly #keks = new Map<string, Promise<Kek>>();
   readonly #kmsClients = new Map<string, Promise<KmsClient>>();
-  readonly #ciphers = new Map<string, DekCipher>();
+  /** (KEK, subject, algorithm) → DEK version → cipher. Maps are stable: cleared in place, never replaced. */
+  readonly #versions = new Map<string, Map<number, DekCipher>>();
+  /** Every cached cipher by DEK id, oldest first (for eviction). */
+  readonly #order = new Map<string, { versions: Map<number, DekCipher>; version: number }>();
   readonly #pendingCiphers = new Map<string, Promise<DekCipher>>();
   readonly #latest = new Map<string, LatestSlot>();
   /** Request object → slot, so a caller reusing its request (the serde does) skips building the id. */
@@ -165,14 +168,23 @@ export class KeyRing {
 
   /** The cached read cipher, if present; synchronous (hot path). */
   peekReadKey(kekName: string, subject: string, algorithm: DekAlgorithm, version: number): DekCipher | undefined {
-    return this.#ciphers.get(dekId(kekName, subject, algorithm, version));
+    return this.#versions.get(familyId(kekName, subject, algorithm))?.get(version);
+  }
+
+  /**
+   * The live view of the cached ciphers of one (KEK, subject, algorithm), by DEK version. A caller
+   * on the hot path keeps it and reads versions with no lookup by string; the key ring fills it,
+   * evicts from it and clears it in place.
+   */
+  dekVersions(kekName: string, subject: string, algorithm: DekAlgorithm): ReadonlyMap<number, DekCipher> {
+    return this.#family(familyId(kekName, subject, algorithm));
   }
 
   /** The cipher of one DEK version, for consumers. Never creates anything. */
   readKey(kekName: string, subject: string, algorithm: DekAlgorithm, version: number): Promise<DekCipher> | DekCipher {
-    const id = dekId(kekName, subject, algorithm, version);
-    const cached = this.#ciphers.get(id);
+    const cached = this.peekReadKey(kekName, subject, algorithm, version);
     if (cached) return cached;
+    const id = dekId(kekName, subject, algorithm, version);
     const failed = this.#readFailures.get(id);
     if (failed) {
       if (this.#now() < failed.until) return Promise.reject(failed.error);
@@ -180,7 +192,7 @@ export class KeyRing {
     }
     let pending = this.#pendingCiphers.get(id);
     if (!pending) {
-      pending = this.#loadReadKey(kekName, subject, algorithm, version, id)
+      pending = this.#loadReadKey(kekName, subject, algorithm, version)
         .catch((err: unknown) => {
           // Only a KMS refusal (no access, key disabled or gone) is remembered: registry "not found"
           // answers may be replication lag and are asked again on the next record.
@@ -200,7 +212,8 @@ export class KeyRing {
   clear(): void {
     this.#keks.clear();
     this.#kmsClients.clear();
-    this.#ciphers.clear();
+    for (const versions of this.#versions.values()) versions.clear();
+    this.#order.clear();
     this.#latest.clear();
     this.#slotByRequest = new WeakMap();
     this.#readFailures.clear();
@@ -220,7 +233,7 @@ export class KeyRing {
     return slot;
   }
 
-  async #loadReadKey(kekName: string, subject: string, algorithm: DekAlgorithm, version: number, id: string): Promise<DekCipher> {
+  async #loadReadKey(kekName: string, subject: string, algorithm: DekAlgorithm, version: number): Promise<DekCipher> {
     const kek = await this.#kek(kekName, { deleted: true, create: undefined });
     const dek = await this.#registry.getDek(kekName, subject, { algorithm, version, deleted: true });
     if (!dek) {
@@ -232,7 +245,7 @@ export class KeyRing {
       });
     }
     const cipher = await this.#unwrap(kek, dek);
-    this.#remember(id, cipher);
+    this.#remember(kekName, subject, algorithm, version, cipher);
     return cipher;
   }
 
@@ -301,18 +314,17 @@ export class KeyRing {
     if (proto) {
       const cipher = newDekCipher(req.algorithm, proto);
       proto.fill(0);
-      this.#remember(dekId(kek.name, req.subject, req.algorithm, dek.version), cipher);
+      this.#remember(kek.name, req.subject, req.algorithm, dek.version, cipher);
       return { version: dek.version, cipher, ts: dek.ts ?? this.#now() };
     }
     return this.#writeKeyOf(kek, dek);
   }
 
   async #writeKeyOf(kek: Kek, dek: Dek): Promise<WriteKey> {
-    const id = dekId(kek.name, dek.subject, dek.algorithm, dek.version);
-    let cipher = this.#ciphers.get(id);
+    let cipher = this.peekReadKey(kek.name, dek.subject, dek.algorithm, dek.version);
     if (!cipher) {
       cipher = await this.#unwrap(kek, dek);
-      this.#remember(id, cipher);
+      this.#remember(kek.name, dek.subject, dek.algorithm, dek.version, cipher);
     }
     return { version: dek.version, cipher, ts: dek.ts ?? this.#now() };
   }
@@ -390,12 +402,25 @@ export class KeyRing {
     return client;
   }
 
-  #remember(id: string, cipher: DekCipher): void {
-    if (this.#ciphers.size >= this.#capacity && !this.#ciphers.has(id)) {
-      const oldest = this.#ciphers.keys().next();
-      if (!oldest.done) this.#ciphers.delete(oldest.value);
+  #family(id: string): Map<number, DekCipher> {
+    let versions = this.#versions.get(id);
+    if (!versions) this.#versions.set(id, (versions = new Map()));
+    return versions;
+  }
+
+  #remember(kekName: string, subject: string, algorithm: DekAlgorithm, version: number, cipher: DekCipher): void {
+    const id = dekId(kekName, subject, algorithm, version);
+    if (!this.#order.has(id) && this.#order.size >= this.#capacity) {
+      const oldest = this.#order.entries().next();
+      if (!oldest.done) {
+        const [oldId, { versions: oldVersions, version: oldVersion }] = oldest.value;
+        oldVersions.delete(oldVersion);
+        this.#order.delete(oldId);
+      }
     }
-    this.#ciphers.set(id, cipher);
+    const versions = this.#family(familyId(kekName, subject, algorithm));
+    versions.set(version, cipher);
+    this.#order.set(id, { versions, version });
   }
 }
 
@@ -422,6 +447,10 @@ function isExpired(ts: number, expiryDays: number, now: number): boolean {
 
 function writeId(req: WriteKeyRequest): string {
   return `${req.kekName}\u0000${req.subject}\u0000${req.algorithm}\u0000${req.expiryDays > 0 ? 'r' : '1'}`;
+}
+
+function familyId(kekName: string, subject: string, algorithm: DekAlgorithm): string {
+  return `${kekName}\u0000${subject}\u0000${algorithm}`;
 }
 
 function dekId(kekName: string, subject: string, algorithm: DekAlgorithm, version: number): string {

@@ -4,7 +4,6 @@
  *
  * @packageDocumentation
  */
-import type { DekCipher } from '../crypto/dek-cipher';
 import type { KeyRing, WriteKey } from '../dek/key-ring';
 import { CsfleError, RuleError, type CsfleErrorContext } from '../errors';
 import { decryptingLeaf, DekVersionNeeded, encryptingLeaf, type FieldLeaf } from '../rules/field-cipher';
@@ -39,16 +38,9 @@ function writeLeaf(step: RuleStep, key: WriteKey): FieldLeaf {
 function readLeaf(step: RuleStep, keyRing: KeyRing, subject: string): FieldLeaf {
   if (!step.readLeaf) {
     const p = step.params!;
-    const ciphers = (step.readCiphers = new Map<number, DekCipher>());
+    const versions = keyRing.dekVersions(p.kekName, subject, p.algorithm);
     step.readLeaf = decryptingLeaf(
-      (version) => {
-        let c = ciphers.get(version);
-        if (!c) {
-          c = keyRing.peekReadKey(p.kekName, subject, p.algorithm, version);
-          if (c) ciphers.set(version, c);
-        }
-        return c;
-      },
+      (version) => versions.get(version),
       p.expiryDays > 0,
       { kekName: p.kekName, subject, algorithm: p.algorithm, ruleName: step.rule.name },
     );
@@ -116,7 +108,7 @@ async function loadVersionsAndRun<T>(
   const p = step.params!;
   let needed = first;
   for (let i = 0; ; i++) {
-    step.readCiphers!.set(needed.version, await keyRing.readKey(p.kekName, subject, p.algorithm, needed.version));
+    await keyRing.readKey(p.kekName, subject, p.algorithm, needed.version); // fills keyRing.dekVersions(...)
     try {
       return op(leaf);
     } catch (err) {

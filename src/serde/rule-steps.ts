@@ -8,7 +8,6 @@
 import type * as avsc from 'avsc';
 import { compileFieldPlan, type ValueTransform } from '../avro/plan';
 import { TagResolver } from '../avro/tags';
-import type { DekCipher } from '../crypto/dek-cipher';
 import type { WriteKey, WriteKeyRequest } from '../dek/key-ring';
 import { actionFor, applyOverrides, enabledForClients, ruleRunsIn, type Direction, type RuleAction, type RuleOverride } from '../rules/actions';
 import { encryptParams, type EncryptParams } from '../rules/encrypt-params';
@@ -30,8 +29,7 @@ export interface RuleStep {
   /** Per-step memo of the last write key and its leaf (hot path: no allocation per record). */
   lastWriteKey?: WriteKey;
   lastWriteLeaf?: FieldLeaf;
-  /** Per-step memo of read ciphers by DEK version and the read leaf. */
-  readCiphers?: Map<number, DekCipher>;
+  /** Per-step memo of the read leaf (it reads the key ring's live map of DEK versions). */
   readLeaf?: FieldLeaf;
 }
 

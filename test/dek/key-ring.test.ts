@@ -161,3 +161,24 @@ describe('KeyRing under failures (no per-record I/O storms)', () => {
     await expect(Promise.resolve(ring.writeKey(other))).rejects.toMatchObject({ code: 'KEK_MISMATCH' });
   });
 });
+
+describe('KeyRing cipher cache', () => {
+  it('dekVersions is a live view: filled by readKey, bounded by capacity, emptied by clear()', async () => {
+    const registry = new InMemoryDekRegistry();
+    const writer = new KeyRing({ registry, kms });
+    await writer.writeKey(req);
+    await writer.writeKey({ ...req, subject: 's2' });
+    const ring = new KeyRing({ registry, kms, capacity: 1 });
+    const s = ring.dekVersions('k', 's', 'AES256_GCM');
+    expect(s.size).toBe(0);
+    await ring.readKey('k', 's', 'AES256_GCM', 1);
+    expect(s.has(1)).toBe(true);
+    await ring.readKey('k', 's2', 'AES256_GCM', 1);
+    expect(s.has(1)).toBe(false); // evicted: capacity 1
+    expect(ring.dekVersions('k', 's2', 'AES256_GCM').has(1)).toBe(true);
+    ring.clear();
+    expect(ring.dekVersions('k', 's2', 'AES256_GCM').size).toBe(0);
+    await ring.readKey('k', 's', 'AES256_GCM', 1);
+    expect(s.has(1)).toBe(true); // the same map object is refilled after clear()
+  });
+});
