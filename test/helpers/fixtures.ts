@@ -84,10 +84,10 @@ export function resetKmsCalls(): void {
   kmsCalls.unwrap = 0;
 }
 
-/** Wraps a DekRegistry, counting calls per method. */
-export function countingDekRegistry(inner: DekRegistry = new InMemoryDekRegistry()): { registry: DekRegistry; calls: Record<string, number>; inner: DekRegistry } {
+/** Wraps an object in a proxy that counts calls per method (methods run on the real object). */
+export function countingCalls<T extends object>(inner: T): { proxy: T; calls: Record<string, number> } {
   const calls: Record<string, number> = {};
-  const registry = new Proxy(inner, {
+  const proxy = new Proxy(inner, {
     get(target, prop, receiver) {
       const v = Reflect.get(target, prop, receiver);
       if (typeof v !== 'function') return v;
@@ -97,23 +97,19 @@ export function countingDekRegistry(inner: DekRegistry = new InMemoryDekRegistry
       };
     },
   });
-  return { registry, calls, inner };
+  return { proxy, calls };
 }
 
+/** A DekRegistry counting calls per method. */
+export function countingDekRegistry(inner: DekRegistry = new InMemoryDekRegistry()): { registry: DekRegistry; calls: Record<string, number>; inner: DekRegistry } {
+  const { proxy, calls } = countingCalls(inner);
+  return { registry: proxy, calls, inner };
+}
+
+/** An InMemorySchemaRegistry counting calls per method. */
 export function countingSchemaRegistry(): { registry: InMemorySchemaRegistry; calls: Record<string, number> } {
-  const inner = new InMemorySchemaRegistry();
-  const calls: Record<string, number> = {};
-  const registry = new Proxy(inner, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver);
-      if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => {
-        calls[String(prop)] = (calls[String(prop)] ?? 0) + 1;
-        return (v as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  }) as InMemorySchemaRegistry;
-  return { registry, calls };
+  const { proxy, calls } = countingCalls(new InMemorySchemaRegistry());
+  return { registry: proxy, calls };
 }
 
 export function total(calls: Record<string, number>): number {
