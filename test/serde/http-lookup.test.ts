@@ -10,14 +10,14 @@ import { HttpSchemaSource } from '../../src/serde/http-schema-source';
 import { KafkajsSchemaSource } from '../../src/serde/kafkajs-schema-source';
 import type { SchemaInfo, SchemaSource } from '../../src/serde/schema-source';
 import { ENCRYPT_RULES } from '../registry/fixtures';
-import { freePort, requireEnv, StubServer, uniq } from '../registry/helpers';
+import { freePort, requireEnv, StubServer, uniq, RecordingProxy } from '../registry/helpers';
 
 let url: string;
 beforeAll(() => {
   url = requireEnv('SCHEMA_REGISTRY_URL');
 });
 
-let stubs: StubServer[] = [];
+let stubs: Array<{ stop(): Promise<void> }> = [];
 afterEach(async () => {
   await Promise.all(stubs.map((s) => s.stop()));
   stubs = [];
@@ -31,23 +31,16 @@ const schema = (name: string) =>
     fields: [{ name: 'email', type: 'string', 'confluent:tags': ['PII'] }],
   });
 
-/** A counting pass-through proxy to the real registry. */
-async function countingProxy(target: string): Promise<StubServer> {
-  const s = await new StubServer(async (r) => {
-    const q = r.query.toString();
-    const res = await fetch(`${target}${r.path}${q ? `?${q}` : ''}`, {
-      method: r.method,
-      headers: r.body === undefined ? {} : { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
-      body: r.body === undefined ? undefined : JSON.stringify(r.body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  }).start();
-  stubs.push(s);
-  return s;
+/** A recording pass-through proxy to the real registry, to see which calls the source makes. */
+async function countingProxy(target: string): Promise<RecordingProxy> {
+  const proxy = await new RecordingProxy(target).start();
+  stubs.push(proxy);
+  return proxy;
 }
 
-const lookups = (s: StubServer) => s.requests.filter((r) => r.method === 'POST' && /^\/subjects\/[^/]+$/.test(r.path));
+const isLookup = (r: { method: string; path: string }) => r.method === 'POST' && /^\/subjects\/[^/]+$/.test(r.path);
+const lookups = (s: RecordingProxy) => s.calls.filter(isLookup);
+const lookupsTo = (s: StubServer) => s.requests.filter(isLookup);
 
 type Make = (registryUrl: string) => SchemaSource & { clearCache(): void };
 const SOURCES: Array<[string, Make]> = [
@@ -164,7 +157,7 @@ describe('HttpSchemaSource.lookup: Confluent answers', () => {
       subject: 'x-value',
       schemaType: 'AVRO',
     });
-    const post = lookups(s)[0]!;
+    const post = lookupsTo(s)[0]!;
     expect(post.path).toBe('/subjects/x-value');
     expect(post.body).toEqual({ schema: '"string"', ruleSet: rules });
   });

@@ -7,7 +7,7 @@ import { HttpSchemaSource } from '../../src/serde/http-schema-source';
 import { SchemaRegistryError } from '../../src/errors';
 import type { SchemaInfo } from '../../src/serde/schema-source';
 import { ENCRYPT_RULES } from '../registry/fixtures';
-import { freePort, requireEnv, StubServer, uniq } from '../registry/helpers';
+import { freePort, requireEnv, StubServer, uniq, RecordingProxy } from '../registry/helpers';
 
 let url: string;
 beforeAll(() => {
@@ -25,26 +25,17 @@ const userSchema = (name: string) =>
     ],
   });
 
-let stubs: StubServer[] = [];
+let stubs: Array<{ stop(): Promise<void> }> = [];
 afterEach(async () => {
   await Promise.all(stubs.map((s) => s.stop()));
   stubs = [];
 });
 
-/** A counting pass-through proxy to the real registry, to see which calls the source makes. */
-async function countingProxy(target: string): Promise<StubServer> {
-  const s = await new StubServer(async (r) => {
-    const q = r.query.toString();
-    const res = await fetch(`${target}${r.path}${q ? `?${q}` : ''}`, {
-      method: r.method,
-      headers: r.body === undefined ? {} : { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
-      body: r.body === undefined ? undefined : JSON.stringify(r.body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  }).start();
-  stubs.push(s);
-  return s;
+/** A recording pass-through proxy to the real registry, to see which calls the source makes. */
+async function countingProxy(target: string): Promise<RecordingProxy> {
+  const proxy = await new RecordingProxy(target).start();
+  stubs.push(proxy);
+  return proxy;
 }
 
 describe('HttpSchemaSource against AxonOps', () => {
@@ -121,10 +112,10 @@ describe('HttpSchemaSource against AxonOps', () => {
     const proxy = await countingProxy(url);
     const src = new HttpSchemaSource({ url: proxy.url });
     await Promise.all([src.getById(id, subject), src.getById(id, subject), src.getById(id, subject)]);
-    const after = proxy.requests.length;
+    const after = proxy.calls.length;
     expect(after).toBe(1);
     for (let i = 0; i < 100; i++) await src.getById(id, subject);
-    expect(proxy.requests.length).toBe(after);
+    expect(proxy.calls.length).toBe(after);
   });
 
   it('a registry that is down gives REGISTRY_UNAVAILABLE (retryable) quickly', async () => {
