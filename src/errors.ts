@@ -25,6 +25,7 @@ export type CsfleErrorCode =
   | 'KMS_TIMEOUT'
   | 'KMS_THROTTLED'
   | 'KMS_ERROR'
+  | 'KMS_DRIVER_UNAVAILABLE'
   // dek registry
   | 'KEK_NOT_FOUND'
   | 'DEK_NOT_FOUND'
@@ -36,6 +37,18 @@ export type CsfleErrorCode =
   | 'REGISTRY_UNAVAILABLE'
   | 'REGISTRY_ERROR'
   | 'UNAUTHORIZED'
+  | 'KEK_DELETED'
+  | 'DEK_DELETED'
+  // key ring policy
+  | 'DEK_USAGE_LIMIT'
+  | 'KEY_DESTROYED'
+  // key lifecycle (rewrap, shred, export, re-encryption)
+  | 'REWRAP_FAILED'
+  | 'JOURNAL_INVALID'
+  | 'EXPORT_REFUSED'
+  | 'SINK_UNWRITABLE'
+  | 'REENCRYPT_FAILED'
+  | 'CONFIRMATION_REQUIRED'
   // schemas, rules, serde
   | 'SCHEMA_NOT_FOUND'
   | 'RULE_SET_DROPPED'
@@ -63,6 +76,12 @@ export interface CsfleErrorContext {
   status?: number;
   /** Upstream error code (e.g. Confluent `error_code` 40470), when there was one. */
   upstreamCode?: number | string;
+  /** Schema GUID, when the record was framed by GUID. */
+  schemaGuid?: string;
+  /** Kafka partition of the record involved, when known. */
+  partition?: number;
+  /** Kafka offset of the record involved, when known. */
+  offset?: string;
 }
 
 /** Options of the {@link CsfleError} constructor. */
@@ -109,6 +128,9 @@ export class CsfleError extends Error {
     if (ctx.topic !== undefined) parts.push(`topic=${ctx.topic}`);
     if (ctx.subject !== undefined) parts.push(`subject=${ctx.subject}`);
     if (ctx.schemaId !== undefined) parts.push(`schemaId=${ctx.schemaId}`);
+    if (ctx.schemaGuid !== undefined) parts.push(`schemaGuid=${ctx.schemaGuid}`);
+    if (ctx.partition !== undefined) parts.push(`partition=${ctx.partition}`);
+    if (ctx.offset !== undefined) parts.push(`offset=${ctx.offset}`);
     if (ctx.ruleName !== undefined) parts.push(`rule=${ctx.ruleName}`);
     if (ctx.kekName !== undefined) parts.push(`kek=${ctx.kekName}`);
     if (ctx.dekVersion !== undefined) parts.push(`dekVersion=${ctx.dekVersion}`);
