@@ -10,6 +10,7 @@
 import type * as avsc from 'avsc';
 import { RuleError } from '../errors';
 import type { FieldLeaf } from '../rules/field-cipher';
+import { setOwn } from './own-keys';
 import type { TagResolver } from './tags';
 
 /** Applies a leaf to the tagged values inside `value`; returns the new value. */
@@ -39,12 +40,6 @@ interface Holder {
 type Bucket = 'string' | 'bytes' | 'object' | 'array';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-
-/** Sets an own property, also for the key `__proto__` (a valid map key and Avro field name). */
-function setOwn(out: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-  else out[key] = value;
-}
 
 /** Compiles the plan of one rule over an avsc type. */
 export function compileFieldPlan(type: avsc.Type, tags: TagResolver, options: PlanOptions): FieldPlan {

@@ -5,6 +5,7 @@
  */
 import * as avsc from 'avsc';
 import { SchemaRegistryError } from '../errors';
+import { ownKeysTypeHook } from './own-keys';
 import { inlineTags } from './tags';
 
 /** A parsed Avro schema. */
@@ -37,11 +38,11 @@ export function parseAvroSchema(schema: string, references: readonly string[] = 
     for (const ref of references) {
       const json = parseJson(ref, 'A referenced schema');
       jsons.push(json);
-      avsc.Type.forSchema(json as avsc.Schema, { registry });
+      avsc.Type.forSchema(json as avsc.Schema, { registry, typeHook: ownKeysTypeHook });
     }
     const json = parseJson(schema, 'The schema');
     jsons.push(json);
-    const type = avsc.Type.forSchema(json as avsc.Schema, { registry });
+    const type = avsc.Type.forSchema(json as avsc.Schema, { registry, typeHook: ownKeysTypeHook });
     return { type, inlineTags: inlineTags(jsons), recordFullName: type.name };
   } catch (err) {
     if (err instanceof SchemaRegistryError) throw err;

@@ -64,12 +64,16 @@ export class AvroDeserializer {
    * Deserializes one message. Rejects with a {@link CsfleError} (never containing field values
    * or payload bytes).
    *
+   * A tombstone (`null` or `undefined` bytes, as kafkajs hands for a deleted key on a compacted
+   * topic) deserializes to `null`, like Confluent's deserializers.
+   *
    * @param topic the record's topic (for the subject name strategy).
-   * @param bytes the record key or value.
+   * @param bytes the record key or value; `null`/`undefined` for a tombstone.
    * @param headers the record headers (kafkajs `IHeaders` shape); when they carry the schema-id
    *   header of this serde, it wins over the payload prefix.
    */
-  async deserialize(topic: string, bytes: Buffer, headers?: RecordHeaders): Promise<unknown> {
+  async deserialize(topic: string, bytes: Buffer | null | undefined, headers?: RecordHeaders): Promise<unknown> {
+    if (bytes === null || bytes === undefined) return null;
     let id: SchemaIdentity | undefined;
     let payload: Buffer;
     const header = headers == null ? undefined : headers[this.#header];
@@ -89,10 +93,9 @@ export class AvroDeserializer {
     const body = ctx.steps.encoding.length === 0 ? payload : await runReadPayloadSteps(ctx.steps.encoding, this.#core.keyRing, ctx.subject, payload, errCtx);
     let value: unknown;
     try {
-      value = ctx.type.fromBuffer(body);
-    } catch {
-      // avsc messages may quote decoded data: say only what failed.
-      throw new SerdeError('DESERIALIZATION_FAILED', 'Payload does not decode with the writer schema (truncated or corrupted message?)', errCtx);
+      value = ctx.decode(body);
+    } catch (err) {
+      throw err instanceof CsfleError ? err.withContext(errCtx) : new SerdeError('DESERIALIZATION_FAILED', 'Payload does not decode with the writer schema', errCtx);
     }
     return ctx.steps.domain.length === 0 ? value : runReadFieldSteps(ctx.steps.domain, this.#core.keyRing, ctx.subject, value, errCtx);
   }

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import type * as avsc from 'avsc';
+import { boundedDecoder, type BoundedDecode } from '../avro/bounded-decode';
 import { parseAvroSchema } from '../avro/schema';
 import { KeyRing } from '../dek/key-ring';
 import type { DekRegistry } from '../dek/model';
@@ -24,6 +25,8 @@ export interface SchemaContext {
   readonly guid?: string;
   readonly subject: string;
   readonly type: avsc.Type;
+  /** Bounded decoder of {@link type} (see `avro/bounded-decode`). */
+  readonly decode: BoundedDecode;
   readonly recordFullName: string | undefined;
   readonly steps: CompiledSteps;
 }
@@ -124,7 +127,15 @@ export class SerdeCore {
         subject: subj,
         direction,
       });
-      return { id, ...(guid !== undefined ? { guid } : {}), subject: subj, type: parsed.type, recordFullName: parsed.recordFullName, steps };
+      return {
+        id,
+        ...(guid !== undefined ? { guid } : {}),
+        subject: subj,
+        type: parsed.type,
+        decode: boundedDecoder(parsed.type),
+        recordFullName: parsed.recordFullName,
+        steps,
+      };
     } catch (err) {
       if (err instanceof CsfleError) {
         throw err.withContext({ subject: subj, ...(id >= 0 ? { schemaId: id } : {}) });
