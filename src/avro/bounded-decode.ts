@@ -216,18 +216,14 @@ function compileCheck(root: avsc.Type): Check {
   return compile(root);
 }
 
-const decoders = new WeakMap<avsc.Type, BoundedDecode>();
-
 /**
- * The bounded decoder of a writer schema (compiled once per avsc type, then cached). Input out
+ * The bounded decoder of a writer schema (compile it once per schema). Input out
  * of bounds, truncated, with trailing bytes or not decodable is rejected with
  * `DESERIALIZATION_FAILED` within time linear in its size; messages give offsets, never data.
  */
 export function boundedDecoder(type: avsc.Type): BoundedDecode {
-  let decode = decoders.get(type);
-  if (decode) return decode;
   const check = compileCheck(type);
-  decode = (payload) => {
+  return (payload) => {
     buf = payload;
     pos = 0;
     zeroWidthBudget = MAX_ZERO_WIDTH_ITEMS;
@@ -252,8 +248,6 @@ export function boundedDecoder(type: avsc.Type): BoundedDecode {
       throw new SerdeError('DESERIALIZATION_FAILED', 'Payload does not decode with the writer schema (truncated or corrupted message?)');
     }
   };
-  decoders.set(type, decode);
-  return decode;
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -8,12 +8,7 @@
  * @packageDocumentation
  */
 import * as avsc from 'avsc';
-
-/** Sets an own property, also for the key `__proto__` (a valid map key and Avro field name). */
-export function setOwn(out: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-  else out[key] = value;
-}
+import { setOwn } from '../rules/schema-format';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 

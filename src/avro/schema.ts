@@ -5,12 +5,15 @@
  */
 import * as avsc from 'avsc';
 import { SchemaRegistryError } from '../errors';
+import { boundedDecoder, type BoundedDecode } from './bounded-decode';
 import { ownKeysTypeHook } from './own-keys';
 import { inlineTags } from './tags';
 
 /** A parsed Avro schema. */
 export interface ParsedAvroSchema {
   type: avsc.Type;
+  /** Bounded decoder of {@link type} (see `bounded-decode.ts`). */
+  decode: BoundedDecode;
   /** Field full name → inline `confluent:tags` (from the schema and its references). */
   inlineTags: Map<string, Set<string>>;
   /** Full name of the top-level record, if the schema is a named type. */
@@ -43,7 +46,7 @@ export function parseAvroSchema(schema: string, references: readonly string[] = 
     const json = parseJson(schema, 'The schema');
     jsons.push(json);
     const type = avsc.Type.forSchema(json as avsc.Schema, { registry, typeHook: ownKeysTypeHook });
-    return { type, inlineTags: inlineTags(jsons), recordFullName: type.name };
+    return { type, decode: boundedDecoder(type), inlineTags: inlineTags(jsons), recordFullName: type.name };
   } catch (err) {
     if (err instanceof SchemaRegistryError) throw err;
     throw new SchemaRegistryError('SCHEMA_NOT_FOUND', `Invalid Avro schema: ${(err as Error).message}`);
