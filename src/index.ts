@@ -40,3 +40,8 @@ export {
   KEY_SCHEMA_ID_HEADER,
   type RecordHeaders,
 } from './serde/framing';
+export { reencryptTopic, DEAD_LETTER_HEADERS, type ReencryptOptions } from './kafka/reencrypt';
+export { type ReencryptProgress, type ReencryptReport } from './kafka/reencrypt-report';
+export { verifyReencryption, type VerifyOptions, type VerifyReport, type PartitionVerification } from './kafka/verify';
+export { type KafkaConnection } from './kafka/kafkajs';
+export { type KeyFormat } from './kafka/record-copier';

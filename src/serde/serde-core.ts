@@ -123,6 +123,7 @@ export class SerdeCore {
         overrides: this.options.ruleOverrides,
         subject: subj,
         direction,
+        onDekUse: this.options.onDekUse,
       });
       return { id, ...(guid !== undefined ? { guid } : {}), subject: subj, type: parsed.type, recordFullName: parsed.recordFullName, steps };
     } catch (err) {
