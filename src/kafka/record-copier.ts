@@ -19,8 +19,9 @@ import {
   parseSchemaIdHeader,
   type SchemaIdentity,
 } from '../serde/framing';
-import type { SerdeOptions } from '../serde/options';
+import type { SerdeOptions, SubjectNameStrategy } from '../serde/options';
 import type { RegisteredSchema, SchemaInfo, SchemaSource } from '../serde/schema-source';
+import { hasMetadata, hasRules } from '../serde/caching-schema-source';
 import { resolveDekRegistry, resolveSchemaSource } from '../serde/sources';
 import { subjectName } from '../serde/subject';
 
@@ -45,11 +46,14 @@ class Side {
   readonly writers = new Map<number | string, AvroSerializer | Promise<AvroSerializer>>();
   readonly header: string;
 
+  readonly serde: SerdeOptions;
+
   constructor(
     readonly isKey: boolean,
-    readonly serde: SerdeOptions,
+    serde: SerdeOptions,
   ) {
-    this.reader = new AvroDeserializer({ ...serde, isKey });
+    this.serde = { ...serde, isKey };
+    this.reader = new AvroDeserializer(this.serde);
     this.header = isKey ? KEY_SCHEMA_ID_HEADER : VALUE_SCHEMA_ID_HEADER;
   }
 
@@ -72,10 +76,14 @@ export class RecordCopier {
   /** Schema ids of keys that turned out not to be registered (auto mode copies them raw). */
   readonly #rawKeyIds = new Set<number>();
 
-  constructor(from: string, to: string, serde: SerdeOptions, keyFormat: KeyFormat = 'auto') {
+  /**
+   * @param serde - serde options of the values (and keys, but for their subject name strategy).
+   * @param keys - how keys are treated, and their subject name strategy (default `topic`).
+   */
+  constructor(from: string, to: string, serde: SerdeOptions, keys: { format?: KeyFormat; subjectNameStrategy?: SubjectNameStrategy } = {}) {
     this.#from = from;
     this.#to = to;
-    this.#keyFormat = keyFormat;
+    this.#keyFormat = keys.format ?? 'auto';
     // One schema source and one DEK registry client shared by every serde of the job.
     this.source = resolveSchemaSource(serde.schemaRegistry);
     const shared: SerdeOptions = { ...serde, schemaRegistry: this.source, dekRegistry: resolveDekRegistry(serde.dekRegistry) };
@@ -91,13 +99,14 @@ export class RecordCopier {
         listen?.(direction, version, kek);
       },
     });
-    this.#key = new Side(true, shared);
+    this.#key = new Side(true, { ...shared, subjectNameStrategy: keys.subjectNameStrategy ?? 'topic' });
   }
 
   /**
    * Decrypts `message` (read from partition `partition` of the source topic) and encrypts it
    * again for the target topic. {@link versions} then holds the DEK versions of its value.
-   * Rejects with the serde's {@link CsfleError} (never carrying field values).
+   * Rejects with the serde's {@link CsfleError} (never carrying field values) when the record
+   * cannot be read, and with a {@link TargetWriteError} wrapping it when it cannot be written.
    */
   async copy(message: KafkaMessage, partition: number): Promise<Message> {
     this.versions.source = 0;
@@ -108,14 +117,14 @@ export class RecordCopier {
     if (key != null && this.#isAvroKey(key, headers)) {
       const plain = await this.#decodeKey(key, headers, this.#from);
       if (plain !== undefined) {
-        key = await this.#reencode(this.#key, key, headers, plain.value);
+        key = await this.#reencode(this.#key, key, headers, plain.value).catch(targetWriteError);
         keyReencrypted = true;
       }
     }
     let value: Buffer | null = null;
     if (message.value != null) {
       const plain = await this.#value.reader.deserialize(this.#from, message.value, headers);
-      value = await this.#reencode(this.#value, message.value, headers, plain);
+      value = await this.#reencode(this.#value, message.value, headers, plain).catch(targetWriteError);
     }
     const out: Message = { key, value, partition, timestamp: message.timestamp };
     const copied = copyHeaders(headers, message.value != null, keyReencrypted);
@@ -207,14 +216,37 @@ export class RecordCopier {
   }
 }
 
+/**
+ * The registration of a registered schema elsewhere: text, type, references, rule set and
+ * metadata, less the `confluent:version` property registries add themselves.
+ */
 function schemaInfoOf(s: RegisteredSchema): SchemaInfo {
+  let metadata = s.metadata;
+  if (metadata?.properties?.['confluent:version'] !== undefined) {
+    const { 'confluent:version': _, ...properties } = metadata.properties;
+    metadata = { ...metadata, properties };
+  }
   return {
     schema: s.schema,
     ...(s.schemaType !== undefined ? { schemaType: s.schemaType } : {}),
-    ...(s.references !== undefined ? { references: s.references } : {}),
-    ...(s.metadata !== undefined ? { metadata: s.metadata } : {}),
-    ...(s.ruleSet !== undefined ? { ruleSet: s.ruleSet } : {}),
+    ...(s.references !== undefined && s.references.length > 0 ? { references: s.references } : {}),
+    ...(hasMetadata(metadata) ? { metadata } : {}),
+    ...(hasRules(s.ruleSet) ? { ruleSet: s.ruleSet } : {}),
   };
+}
+
+/**
+ * A failure to write the target record (registry, KMS, schema): a fault of the job's setup,
+ * not of the record, so it stops the job even with a dead-letter topic.
+ */
+export class TargetWriteError extends Error {
+  constructor(readonly error: unknown) {
+    super('target write failed');
+  }
+}
+
+function targetWriteError(err: unknown): never {
+  throw new TargetWriteError(err);
 }
 
 /**

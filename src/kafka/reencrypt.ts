@@ -9,11 +9,11 @@
  */
 import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message } from 'kafkajs';
 import { CsfleError } from '../errors';
-import type { SerdeOptions } from '../serde/options';
+import type { SerdeOptions, SubjectNameStrategy } from '../serde/options';
 import { createMissingTopics, EndOffsets } from './end-offsets';
 import { isFenced, newKafka, type KafkaConnection } from './kafkajs';
 import { PartitionWriters, type PartitionWriter } from './partition-writers';
-import { RecordCopier, type KeyFormat } from './record-copier';
+import { RecordCopier, TargetWriteError, type KeyFormat } from './record-copier';
 import { byVersion, ProgressMeter, Tally, type ReencryptProgress, type ReencryptReport } from './reencrypt-report';
 
 /** Options of {@link reencryptTopic}. */
@@ -38,6 +38,8 @@ export interface ReencryptOptions {
   stopAtEnd?: boolean;
   /** How record keys are treated (default `auto`, see {@link KeyFormat}). */
   keyFormat?: KeyFormat;
+  /** Subject name strategy of Avro keys (default `topic`; `serde.subjectNameStrategy` applies to values). */
+  keySubjectNameStrategy?: SubjectNameStrategy;
   /** Records per Kafka transaction at most (default 5000). */
   maxRecordsPerTransaction?: number;
   /** Bytes fetched per partition and request (default 1 MiB). */
@@ -96,7 +98,10 @@ class ReencryptJob {
   constructor(options: ReencryptOptions) {
     validate(options);
     this.#o = options;
-    this.#copier = new RecordCopier(options.from, options.to, options.serde, options.keyFormat);
+    this.#copier = new RecordCopier(options.from, options.to, options.serde, {
+      format: options.keyFormat,
+      subjectNameStrategy: options.keySubjectNameStrategy,
+    });
     this.#progress = new ProgressMeter(this.#totals, options.onProgress, Math.max(100, options.progressIntervalMs ?? 1000));
     this.#maxRecords = Math.max(1, options.maxRecordsPerTransaction ?? 5000);
   }
@@ -212,7 +217,7 @@ class ReencryptJob {
           tally.count(m.value == null, this.#copier.versions.source, this.#copier.versions.target);
         } catch (err) {
           const bad = badRecord(err, this.#o.from, p, m.offset);
-          if (this.#o.deadLetter === undefined || bad.retryable) {
+          if (this.#o.deadLetter === undefined || bad.retryable || err instanceof TargetWriteError) {
             stop = bad;
             break;
           }
@@ -339,11 +344,13 @@ function validate(o: ReencryptOptions): void {
 }
 
 /** A record that cannot be re-encrypted, as an error naming topic, partition and offset (never its contents). */
-function badRecord(err: unknown, topic: string, partition: number, offset: string): CsfleError {
+function badRecord(failure: unknown, topic: string, partition: number, offset: string): CsfleError {
+  const writing = failure instanceof TargetWriteError;
+  const err = writing ? failure.error : failure;
   const cause = err instanceof CsfleError ? err : undefined;
   return new CsfleError(
     'REENCRYPT_FAILED',
-    `Cannot re-encrypt the record: ${cause ? `${cause.code}: ${cause.detail}` : 'unexpected failure'}`,
+    `Cannot ${writing ? 'write the re-encrypted' : 're-encrypt the'} record: ${cause ? `${cause.code}: ${cause.detail}` : 'unexpected failure'}`,
     { ...(cause?.context ?? {}), topic, partition, offset, retryable: cause?.retryable ?? false, cause: err },
   );
 }

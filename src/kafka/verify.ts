@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { CsfleError } from '../errors';
 import { KEY_SCHEMA_ID_HEADER, VALUE_SCHEMA_ID_HEADER } from '../serde/framing';
-import type { SerdeOptions } from '../serde/options';
+import type { SerdeOptions, SubjectNameStrategy } from '../serde/options';
 import { EndOffsets, partitionsOf } from './end-offsets';
 import { newKafka, type KafkaConnection } from './kafkajs';
 import { RecordCopier, type KeyFormat } from './record-copier';
@@ -23,6 +23,7 @@ export interface VerifyOptions {
   kafka: KafkaConnection;
   serde: SerdeOptions;
   keyFormat?: KeyFormat;
+  keySubjectNameStrategy?: SubjectNameStrategy;
   logger?: { warn(message: string, context?: Record<string, unknown>): void };
 }
 
@@ -69,7 +70,7 @@ export async function verifyReencryption(options: VerifyOptions): Promise<Verify
   const started = Date.now();
   const { from, to } = options;
   const kafka = await newKafka(options.kafka, 'REENCRYPT_FAILED', options.logger?.warn.bind(options.logger));
-  const copier = new RecordCopier(from, to, options.serde, options.keyFormat);
+  const copier = new RecordCopier(from, to, options.serde, { format: options.keyFormat, subjectNameStrategy: options.keySubjectNameStrategy });
   const admin = kafka.admin();
   await admin.connect();
   const groupId = `kafka-csfle-verify-${randomUUID()}`;
