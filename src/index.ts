@@ -40,3 +40,12 @@ export {
   KEY_SCHEMA_ID_HEADER,
   type RecordHeaders,
 } from './serde/framing';
+export * from './lifecycle/export';
+export {
+  tinkKeysetOf,
+  readTinkKeyset,
+  TINK_AES_GCM_TYPE_URL,
+  TINK_AES_SIV_TYPE_URL,
+  type TinkJsonKeyset,
+  type TinkJsonKey,
+} from './crypto/tink-keyset';
