@@ -44,6 +44,11 @@ export interface ReencryptOptions {
   maxRecordsPerTransaction?: number;
   /** Bytes fetched per partition and request (default 1 MiB). */
   maxBytesPerPartition?: number;
+  /**
+   * Consumer-group session timeout in ms (default 30000): how long the group waits for a process
+   * that died before giving its partitions to the others.
+   */
+  sessionTimeoutMs?: number;
   /** Transaction timeout in ms (default 60000). */
   transactionTimeoutMs?: number;
   /** Prefix of the per-partition transactional ids (default `kafka-csfle-reencrypt-<group>`). */
@@ -151,6 +156,9 @@ class ReencryptJob {
       groupId: o.group,
       readUncommitted: false,
       maxBytesPerPartition: o.maxBytesPerPartition ?? 1 << 20,
+      ...(o.sessionTimeoutMs !== undefined
+        ? { sessionTimeout: o.sessionTimeoutMs, heartbeatInterval: Math.max(100, Math.floor(o.sessionTimeoutMs / 6)) }
+        : {}),
       allowAutoTopicCreation: false,
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
