@@ -40,3 +40,9 @@ export {
   KEY_SCHEMA_ID_HEADER,
   type RecordHeaders,
 } from './serde/framing';
+export { rewrapKek, type RewrapKekOptions, type RewrapReport, type RewrapProgress, type RewrapFailure } from './lifecycle/rewrap';
+export { shredDeks, type ShredDeksOptions, type ShredReport } from './lifecycle/shred';
+export { listDekIds, type DekId, type DekIdFilter } from './lifecycle/dek-listing';
+export { Journal, parseJournal, JOURNAL_FORMAT, type JournalHeader, type JournalEntry, type JournalEntryValidator } from './lifecycle/journal';
+export { REWRAP_OP, type RewrapIntent, type RewrapDone } from './lifecycle/rewrap-journal';
+export { CRASH_AT_ENV } from './lifecycle/test-hooks';
