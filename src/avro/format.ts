@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import type * as avsc from 'avsc';
-import { SerdeError } from '../errors';
+import { CsfleError, SerdeError } from '../errors';
 import type { CodecContext, SchemaFormat } from '../rules/schema-format';
 import { compileFieldPlan } from './plan';
 import { parseAvroSchema, schemaFullName, type ParsedAvroSchema } from './schema';
@@ -38,10 +38,9 @@ export const avroFormat: SchemaFormat<ParsedAvroSchema> = {
   split: (_parsed, payload) => ({ state: undefined, body: payload }),
   decode: (parsed, body, _state, ctx) => {
     try {
-      return parsed.type.fromBuffer(body);
-    } catch {
-      // avsc messages may quote decoded data: say only what failed.
-      throw new SerdeError('DESERIALIZATION_FAILED', 'Payload does not decode with the writer schema (truncated or corrupted message?)', ctx);
+      return parsed.decode(body);
+    } catch (err) {
+      throw err instanceof CsfleError ? err.withContext(ctx) : new SerdeError('DESERIALIZATION_FAILED', 'Payload does not decode with the writer schema', ctx);
     }
   },
   finish: (_parsed, value) => value,

@@ -18,6 +18,8 @@ export interface DekId {
 /** Filters of {@link listDekIds}. */
 export interface DekIdFilter {
   subject?: string;
+  /** Only these subjects (ignored when `subject` is set; empty or absent = every subject). */
+  subjects?: readonly string[];
   algorithm?: DekAlgorithm;
   version?: number;
   /** Include soft-deleted DEKs (default false). */
@@ -27,7 +29,12 @@ export interface DekIdFilter {
 /** The DEK versions under `kekName` matching `filter`, by subject, then algorithm, then version. */
 export async function listDekIds(registry: DekRegistryAdmin, kekName: string, filter: DekIdFilter = {}): Promise<DekId[]> {
   const deleted = filter.deleted ?? false;
-  const subjects = filter.subject !== undefined ? [filter.subject] : await registry.listDekSubjects(kekName, { deleted });
+  const subjects =
+    filter.subject !== undefined
+      ? [filter.subject]
+      : filter.subjects?.length
+        ? [...filter.subjects]
+        : await registry.listDekSubjects(kekName, { deleted });
   const algorithms = filter.algorithm !== undefined ? [filter.algorithm] : DEK_ALGORITHMS;
   const ids: DekId[] = [];
   for (const subject of subjects) {

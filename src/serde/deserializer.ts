@@ -60,12 +60,16 @@ export class SchemaDeserializer<P extends ParsedSchemaBase, S = unknown> {
    * Deserializes one message. Rejects with a {@link CsfleError} (never containing field values
    * or payload bytes).
    *
+   * A tombstone (`null` or `undefined` bytes, as kafkajs hands for a deleted key on a compacted
+   * topic) deserializes to `null`, like Confluent's deserializers.
+   *
    * @param topic the record's topic (for the subject name strategy).
-   * @param bytes the record key or value.
+   * @param bytes the record key or value; `null`/`undefined` for a tombstone.
    * @param headers the record headers (kafkajs `IHeaders` shape); when they carry the schema-id
    *   header of this serde, it wins over the payload prefix.
    */
-  async deserialize(topic: string, bytes: Buffer, headers?: RecordHeaders): Promise<unknown> {
+  async deserialize(topic: string, bytes: Buffer | null | undefined, headers?: RecordHeaders): Promise<unknown> {
+    if (bytes === null || bytes === undefined) return null;
     let id: SchemaIdentity | undefined;
     let payload: Buffer;
     const header = headers == null ? undefined : headers[this.#header];

@@ -36,8 +36,14 @@ export class SchemaSerializer<P extends ParsedSchemaBase, S = unknown> {
     this.#schemaInfo = options.schema === undefined ? undefined : toSchemaInfo(options.schema, format.schemaType);
   }
 
-  /** Serializes `value` for `topic`. Rejects with a {@link CsfleError} (never containing field values). */
-  async serialize(topic: string, value: unknown): Promise<Buffer> {
+  /**
+   * Serializes `value` for `topic`. Rejects with a {@link CsfleError} (never containing field
+   * values). A tombstone (`null` or `undefined`) serializes to `null` — no schema lookup, no
+   * encryption — like Confluent's serializers, so it can be produced as a Kafka tombstone.
+   */
+  serialize<T>(topic: string, value: T): Promise<T extends null | undefined ? null : Buffer>;
+  async serialize(topic: string, value: unknown): Promise<Buffer | null> {
+    if (value === null || value === undefined) return null;
     const ctx = this.#byTopic.get(topic) ?? (await this.#context(topic));
     const format = this.#core.format;
     const errCtx = { topic, subject: ctx.subject, schemaId: ctx.id };
