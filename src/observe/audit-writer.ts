@@ -54,12 +54,18 @@ export function jsonLinesAuditWriter(target: string | Writable): JsonLinesAuditW
     },
     close() {
       return new Promise<void>((resolve, reject) => {
-        const done = () => {
-          stream.off('error', onError);
-          if (error) reject(error);
-          else resolve();
-        };
-        if (owned) stream.end(done);
+        // The error listener stays: a stream may still report errors after close.
+        const done = () => (error ? reject(error) : resolve());
+        if (error) {
+          if (owned) stream.destroy();
+          done();
+        } else if (owned && stream.closed) {
+          done();
+        } else if (owned) {
+          // A file stream closes after 'finish' or after an 'error' (open failure included).
+          stream.once('close', done);
+          stream.end();
+        }
         else if (stream.writableNeedDrain) stream.once('drain', done);
         else done();
       });
