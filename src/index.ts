@@ -29,6 +29,7 @@ export { HttpSchemaSource } from './serde/http-schema-source';
 export { KafkajsSchemaSource, type KafkajsSchemaSourceOptions } from './serde/kafkajs-schema-source';
 export { AvroSerializer } from './serde/avro-serializer';
 export { AvroDeserializer } from './serde/avro-deserializer';
+export { JsonSerializer, JsonDeserializer, type JsonSerializerOptions, type JsonDeserializerOptions } from './serde/json-serde';
 export {
   frame,
   parseFrame,
@@ -52,3 +53,12 @@ export { type TelemetryOptions } from './observe/telemetry';
 export { OVERFLOW_ATTRIBUTES, DEFAULT_CARDINALITY_LIMIT, type Attributes } from './observe/counters';
 export { auditTopic, DEFAULT_AUDIT_GROUP, type TopicAuditOptions, type TopicAuditProgress, type AuditKafkaConnection } from './kafka/topic-audit';
 export { GCM_NIST_BUDGET, type TopicAuditReport, type SubjectAudit, type ClearFieldFinding, type DekVersionUse, type SchemaWithoutRules, type UnreadableRecord } from './kafka/audit-report';
+export * from './lifecycle/export';
+export {
+  tinkKeysetOf,
+  readTinkKeyset,
+  TINK_AES_GCM_TYPE_URL,
+  TINK_AES_SIV_TYPE_URL,
+  type TinkJsonKeyset,
+  type TinkJsonKey,
+} from './crypto/tink-keyset';

@@ -4,24 +4,12 @@
  *
  * @packageDocumentation
  */
-import { CsfleError, SerdeError, type CsfleErrorContext } from '../errors';
-import {
-  KEY_SCHEMA_ID_HEADER,
-  VALUE_SCHEMA_ID_HEADER,
-  parseSchemaIdFrame,
-  parseSchemaIdHeader,
-  type RecordHeaders,
-  type SchemaIdFrame,
-  type SchemaIdentity,
-} from './framing';
+import { avroFormat } from '../avro/format';
+import type { ParsedAvroSchema } from '../avro/schema';
+import { SchemaDeserializer } from './deserializer';
 import type { DeserializerOptions } from './options';
-import { runReadFieldStepsWithStatus, runReadPayloadStepsWithStatus, type FieldEncryptionStatus, type RecordWithStatus } from './read-status';
-import { runReadFieldSteps, runReadPayloadSteps } from './rule-runner';
-import { SerdeCore, type SchemaContext } from './serde-core';
-import { needsRecordName, subjectName } from './subject';
 
 export type { RecordHeaders } from './framing';
-export type { FieldEncryptionStatus, RecordWithStatus, EncryptionState } from './read-status';
 
 /**
  * Deserializes Confluent-framed Avro, decrypting encrypted fields (and payloads).
@@ -46,132 +34,8 @@ export type { FieldEncryptionStatus, RecordWithStatus, EncryptionState } from '.
  * const customer = await deserializer.deserialize('customers', message.value, message.headers);
  * ```
  */
-export class AvroDeserializer {
-  readonly #core: SerdeCore;
-  readonly #options: DeserializerOptions;
-  /** The schema-id header this serde reads (key or value). */
-  readonly #header: string;
-  /** topic → schema id → context (no per-record string building). */
-  readonly #contexts = new Map<string, Map<number, SchemaContext>>();
-  /** topic → schema GUID → context. */
-  readonly #guidContexts = new Map<string, Map<string, SchemaContext>>();
-  readonly #pending = new Map<string, Promise<SchemaContext>>();
-
+export class AvroDeserializer extends SchemaDeserializer<ParsedAvroSchema, undefined> {
   constructor(options: DeserializerOptions) {
-    this.#core = new SerdeCore(options);
-    this.#options = options;
-    this.#header = options.isKey ? KEY_SCHEMA_ID_HEADER : VALUE_SCHEMA_ID_HEADER;
+    super(avroFormat, options);
   }
-
-  /**
-   * Deserializes one message. Rejects with a {@link CsfleError} (never containing field values
-   * or payload bytes).
-   *
-   * @param topic the record's topic (for the subject name strategy).
-   * @param bytes the record key or value.
-   * @param headers the record headers (kafkajs `IHeaders` shape); when they carry the schema-id
-   *   header of this serde, it wins over the payload prefix.
-   */
-  async deserialize(topic: string, bytes: Buffer, headers?: RecordHeaders): Promise<unknown> {
-    const frame = this.#frame(topic, bytes, headers);
-    const pending = this.#contextOf(topic, frame);
-    const ctx = pending instanceof Promise ? await pending : pending;
-    const errCtx = ctx.id >= 0 ? { topic, subject: ctx.subject, schemaId: ctx.id } : { topic, subject: ctx.subject };
-    const body = ctx.steps.encoding.length === 0 ? frame.payload : await runReadPayloadSteps(ctx.steps.encoding, this.#core.keyRing, ctx.subject, frame.payload, errCtx);
-    const value = decode(ctx, body, errCtx);
-    return ctx.steps.domain.length === 0 ? value : runReadFieldSteps(ctx.steps.domain, this.#core.keyRing, ctx.subject, value, errCtx);
-  }
-
-  /**
-   * Deserializes one message like {@link deserialize}, and tells for each tagged field (and an
-   * encrypted payload) whether it was `decrypted`, left as `ciphertext` (the rule failed and
-   * `onFailure: NONE` passed it through: no access to the KEK, KMS refusal...) or found in `clear`
-   * (written unencrypted), with the DEK version — the `EncryptionType` of the record, so a
-   * consumer can route or alert on records it could not decrypt. With `onFailure: ERROR` it
-   * rejects exactly where `deserialize` does. Costs a little more per record than `deserialize`.
-   *
-   * @example
-   * ```ts
-   * const { value, encryption } = await deserializer.deserializeWithStatus('customers', message.value);
-   * if (encryption.some((f) => f.status !== 'decrypted')) await deadLetter.send(message);
-   * ```
-   */
-  async deserializeWithStatus<T = unknown>(topic: string, bytes: Buffer, headers?: RecordHeaders): Promise<RecordWithStatus<T>> {
-    const frame = this.#frame(topic, bytes, headers);
-    const ctx = await this.#contextOf(topic, frame);
-    const errCtx = ctx.id >= 0 ? { topic, subject: ctx.subject, schemaId: ctx.id } : { topic, subject: ctx.subject };
-    const encryption: FieldEncryptionStatus[] = [];
-    const keyRing = this.#core.keyRing;
-    const body =
-      ctx.steps.encoding.length === 0 ? frame.payload : await runReadPayloadStepsWithStatus(ctx.steps.encoding, keyRing, ctx.subject, frame.payload, errCtx, encryption);
-    let value = decode(ctx, body, errCtx);
-    if (ctx.steps.domain.length > 0) value = await runReadFieldStepsWithStatus(ctx.steps.domain, keyRing, ctx.subject, value, errCtx, encryption);
-    return { value: value as T, encryption };
-  }
-
-  /** The schema identity and payload of a message: from this serde's schema-id header, else the prefix. */
-  #frame(topic: string, bytes: Buffer, headers: RecordHeaders | undefined): SchemaIdFrame {
-    const header = headers == null ? undefined : headers[this.#header];
-    let id: SchemaIdentity | undefined;
-    if (header != null && (id = parseSchemaIdHeader(header, topic, this.#header)) !== undefined) {
-      if (!Buffer.isBuffer(bytes)) throw new SerdeError('INVALID_FRAMING', 'Expected a Buffer to deserialize', { topic });
-      (id as SchemaIdFrame).payload = bytes;
-      return id as SchemaIdFrame;
-    }
-    return parseSchemaIdFrame(bytes, topic);
-  }
-
-  /** The cached context of a schema id / GUID (synchronous once warm), else its resolution. */
-  #contextOf(topic: string, id: SchemaIdentity): SchemaContext | Promise<SchemaContext> {
-    return id.guid === undefined
-      ? (this.#contexts.get(topic)?.get(id.schemaId) ?? this.#context(topic, id.schemaId))
-      : (this.#guidContexts.get(topic)?.get(id.guid) ?? this.#context(topic, id.guid));
-  }
-
-  /** Resolves (once, coalesced) the context of a schema id or GUID for a topic. */
-  #context(topic: string, ref: number | string): Promise<SchemaContext> {
-    const byGuid = typeof ref === 'string';
-    const key = `${topic}\u0000${byGuid ? 'g' : ''}${ref}`;
-    let pending = this.#pending.get(key);
-    if (!pending) {
-      const isKey = this.#options.isKey ?? false;
-      const strategy = this.#options.subjectNameStrategy;
-      // With the topic strategy the subject is known before the schema: pass it to the registry.
-      const subject = needsRecordName(strategy) ? (recordName: string | undefined) => subjectName(strategy, topic, isKey, recordName) : subjectName(strategy, topic, isKey, undefined);
-      pending = this.#core
-        .context(byGuid ? { guid: ref } : ref, subject, 'READ')
-        .then((ctx) => {
-          if (byGuid) cacheIn(this.#guidContexts, topic).set(ref, ctx);
-          else cacheIn(this.#contexts, topic).set(ref, ctx);
-          return ctx;
-        })
-        .catch((err: unknown) => {
-          if (err instanceof CsfleError) throw err;
-          throw new SerdeError(
-            'DESERIALIZATION_FAILED',
-            `Could not resolve schema${byGuid ? ` GUID ${ref}` : ''}: ${(err as Error).message}`,
-            byGuid ? { topic } : { topic, schemaId: ref },
-          );
-        })
-        .finally(() => this.#pending.delete(key));
-      this.#pending.set(key, pending);
-    }
-    return pending;
-  }
-}
-
-/** Decodes the Avro body with the writer schema. */
-function decode(ctx: SchemaContext, body: Buffer, errCtx: CsfleErrorContext): unknown {
-  try {
-    return ctx.type.fromBuffer(body);
-  } catch {
-    // avsc messages may quote decoded data: say only what failed.
-    throw new SerdeError('DESERIALIZATION_FAILED', 'Payload does not decode with the writer schema (truncated or corrupted message?)', errCtx);
-  }
-}
-
-function cacheIn<K>(caches: Map<string, Map<K, SchemaContext>>, topic: string): Map<K, SchemaContext> {
-  let byRef = caches.get(topic);
-  if (!byRef) caches.set(topic, (byRef = new Map()));
-  return byRef;
 }

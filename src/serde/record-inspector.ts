@@ -5,14 +5,30 @@
  *
  * @packageDocumentation
  */
+import { avroFormat } from '../avro/format';
 import { InMemoryDekRegistry } from '../dek/in-memory-registry';
 import { SerdeError } from '../errors';
+import { jsonFormat } from '../json/format';
+import type { ParsedSchemaBase, SchemaFormat } from '../rules/schema-format';
 import { ciphertextShape, type CiphertextShape } from '../rules/ciphertext-shape';
 import { KEY_SCHEMA_ID_HEADER, parseSchemaIdFrame, parseSchemaIdHeader, VALUE_SCHEMA_ID_HEADER, type RecordHeaders, type SchemaIdentity } from './framing';
 import type { SerdeOptions } from './options';
 import type { RuleStep } from './rule-steps';
+import type { SchemaSource } from './schema-source';
 import { SerdeCore, type SchemaContext } from './serde-core';
+import { resolveSchemaSource } from './sources';
 import { subjectName } from './subject';
+
+/** The schema formats the inspector reads, by the registry's `schemaType`. */
+const FORMATS: Partial<Record<string, () => SchemaFormat<ParsedSchemaBase, unknown>>> = {
+  AVRO: () => avroFormat as SchemaFormat<ParsedSchemaBase, unknown>,
+  JSON: () => jsonFormat() as SchemaFormat<ParsedSchemaBase, unknown>,
+};
+
+interface Resolved {
+  core: SerdeCore;
+  ctx: SchemaContext;
+}
 
 /** Options of {@link RecordInspector}: where schemas are, and how subjects are named. */
 export type RecordInspectorOptions = Pick<SerdeOptions, 'schemaRegistry' | 'subjectNameStrategy' | 'isKey' | 'ruleSet' | 'metadata' | 'ruleOverrides'>;
@@ -95,14 +111,26 @@ function shapeOf(step: RuleStep, value: string | Buffer): CiphertextShape {
 
 /** Inspects framed records against a schema registry; needs no KMS and no DEK registry. */
 export class RecordInspector {
-  readonly #core: SerdeCore;
   readonly #options: RecordInspectorOptions;
-  readonly #contexts = new Map<string, Promise<SchemaContext>>();
+  readonly #source: SchemaSource;
+  readonly #cores = new Map<string, SerdeCore>();
+  readonly #contexts = new Map<string, Promise<Resolved>>();
 
   constructor(options: RecordInspectorOptions) {
-    // The core's key ring is never asked for a key here: an empty in-memory DEK registry stands in.
-    this.#core = new SerdeCore({ ...options, dekRegistry: new InMemoryDekRegistry() });
     this.#options = options;
+    this.#source = resolveSchemaSource(options.schemaRegistry);
+  }
+
+  /** The serde core of one schema format (its key ring is never asked for a key: an empty DEK registry stands in). */
+  #core(schemaType: string): SerdeCore {
+    let core = this.#cores.get(schemaType);
+    if (!core) {
+      const format = FORMATS[schemaType];
+      if (!format) throw new SerdeError('DESERIALIZATION_FAILED', `Schema type ${schemaType} cannot be inspected (supported: ${Object.keys(FORMATS).join(', ')})`);
+      core = new SerdeCore(format(), { ...this.#options, schemaRegistry: this.#source, dekRegistry: new InMemoryDekRegistry() });
+      this.#cores.set(schemaType, core);
+    }
+    return core;
   }
 
   /** Inspects one record (key or value bytes as stored in Kafka). */
@@ -118,7 +146,7 @@ export class RecordInspector {
       payload = frame.payload;
       framing = frame.guid === undefined ? 'schema-id' : 'schema-guid';
     }
-    const ctx = await this.#context(id, target);
+    const { core, ctx } = await this.#context(id, target);
     const out: RecordInspection = {
       framing,
       ...(id.guid === undefined ? { schemaId: id.schemaId } : { schemaGuid: id.guid, ...(ctx.id >= 0 ? { schemaId: ctx.id } : {}) }),
@@ -144,9 +172,11 @@ export class RecordInspector {
       const p = step.params!;
       versions.set(`${p.kekName}\u0000${p.algorithm}\u0000${version}`, { kekName: p.kekName, algorithm: p.algorithm, version });
     };
+    const codecCtx = { ...(target.topic !== undefined ? { topic: target.topic } : {}), subject: ctx.subject, ...(ctx.id >= 0 ? { schemaId: ctx.id } : {}) };
+    const split = core.format.split(ctx.parsed, payload, codecCtx);
     const payloadStep = ctx.steps.encoding.find((s) => s.kind === 'payload');
     if (payloadStep) {
-      const shape = shapeOf(payloadStep, payload);
+      const shape = shapeOf(payloadStep, split.body);
       const p = payloadStep.params!;
       out.payload = {
         ruleName: payloadStep.rule.name,
@@ -162,16 +192,7 @@ export class RecordInspector {
       }
     }
     if (out.decoded) {
-      let value: unknown;
-      try {
-        value = ctx.type.fromBuffer(payload);
-      } catch {
-        throw new SerdeError('DESERIALIZATION_FAILED', 'Payload does not decode with the writer schema (truncated or corrupted message?)', {
-          topic: target.topic,
-          subject: ctx.subject,
-          ...(ctx.id >= 0 ? { schemaId: ctx.id } : {}),
-        });
-      }
+      const value = core.format.decode(ctx.parsed, split.body, split.state, codecCtx);
       for (const step of ctx.steps.domain) {
         if (step.kind !== 'field' || !step.transform) continue;
         const p = step.params!;
@@ -202,7 +223,7 @@ export class RecordInspector {
     return out;
   }
 
-  #context(id: SchemaIdentity, target: InspectTarget): Promise<SchemaContext> {
+  #context(id: SchemaIdentity, target: InspectTarget): Promise<Resolved> {
     let subject: string | ((recordName: string | undefined) => string);
     if (target.subject !== undefined) subject = target.subject;
     else if (target.topic !== undefined) {
@@ -216,7 +237,17 @@ export class RecordInspector {
     const key = `${target.subject ?? ''}\u0000${target.topic ?? ''}\u0000${id.guid ?? id.schemaId}`;
     let pending = this.#contexts.get(key);
     if (!pending) {
-      pending = this.#core.context(id.guid === undefined ? id.schemaId : { guid: id.guid }, subject, 'READ');
+      const ref = id.guid === undefined ? id.schemaId : { guid: id.guid };
+      const source = this.#source;
+      pending = (async () => {
+        const known = typeof subject === 'string' ? subject : undefined;
+        let schema;
+        if (typeof ref === 'number') schema = await source.getById(ref, known);
+        else if (source.getByGuid) schema = await source.getByGuid(ref.guid, known);
+        else throw new SerdeError('INVALID_FRAMING', 'The schema source cannot resolve schema GUIDs (no getByGuid)');
+        const core = this.#core(schema.schemaType ?? 'AVRO');
+        return { core, ctx: await core.context(ref, subject, 'READ') };
+      })();
       pending.catch(() => this.#contexts.delete(key));
       this.#contexts.set(key, pending);
     }

@@ -47,8 +47,8 @@ describe('deserializeWithStatus', () => {
     const bytes = await serializer.serialize('customers', customer);
     const deserializer = new AvroDeserializer({ schemaRegistry, dekRegistry, kms: wrongKms });
     const { value, encryption } = await deserializer.deserializeWithStatus<typeof customer>('customers', bytes);
-    expect(value.country).toBe('UK');
-    expect(value.name).not.toBe(customer.name);
+    expect(value!.country).toBe('UK');
+    expect(value!.name).not.toBe(customer.name);
     expect(encryption).toHaveLength(3);
     for (const e of encryption) {
       expect(e.status).toBe('ciphertext');
