@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Producer, type RecordMetadata } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run as runCli } from '../../src/cli/program';
 import { auditTopic, AvroSerializer, GCM_NIST_BUDGET, type RuleSet, type TopicAuditProgress } from '../../src/index';
 import { customer, customerSchema } from '../helpers/fixtures';
 import { requireEnv } from '../registry/helpers';
@@ -109,6 +110,22 @@ describe('kafka-csfle topic audit (real broker)', () => {
     expect(progress.at(-1)).toMatchObject({ scanned: GOOD + BAD_AT.length, total: GOOD + BAD_AT.length, clearFields: 3 * BAD_AT.length });
     const text = JSON.stringify(report);
     for (const v of PII) expect(text).not.toContain(v);
+  });
+
+  it('the CLI prints the report and exits 1 (tagged fields in clear)', async () => {
+    let out = '';
+    let err = '';
+    const code = await runCli(['topic', 'audit', '--topic', topic, '--from-beginning', '--brokers', brokers.join(','), '--url', registryUrl], {
+      out: (t) => (out += t),
+      err: (t) => (err += t),
+      env: {},
+      errIsTTY: false,
+    });
+    expect(code, err).toBe(1);
+    const report = JSON.parse(out) as { ok: boolean; subjects: { clearFields: { partition: number; offset: string }[] }[] };
+    expect(report.ok).toBe(false);
+    expect(new Set(report.subjects[0]!.clearFields.map((f) => `${f.partition}:${f.offset}`))).toEqual(bad);
+    for (const v of PII) expect(out + err).not.toContain(v);
   });
 
   it('without --from-beginning: resumes from the group offsets and commits them (incremental audits); --max stops early', async () => {
