@@ -51,7 +51,7 @@ export { COUNTERS, HISTOGRAMS, METRIC_ATTRIBUTES, type CounterSpec } from './obs
 export { METER_NAME, type MeterLike, type MeterProviderLike, type MeterProviderOption, type ObservableResultLike } from './observe/otel';
 export { type TelemetryOptions } from './observe/telemetry';
 export { OVERFLOW_ATTRIBUTES, DEFAULT_CARDINALITY_LIMIT, type Attributes } from './observe/counters';
-export { auditTopic, DEFAULT_AUDIT_GROUP, type TopicAuditOptions, type TopicAuditProgress, type AuditKafkaConnection } from './kafka/topic-audit';
+export { auditTopic, DEFAULT_AUDIT_GROUP, type TopicAuditOptions, type TopicAuditProgress } from './kafka/topic-audit';
 export { GCM_NIST_BUDGET, type TopicAuditReport, type SubjectAudit, type ClearFieldFinding, type DekVersionUse, type SchemaWithoutRules, type UnreadableRecord } from './kafka/audit-report';
 export * from './lifecycle/export';
 export {

@@ -18,16 +18,7 @@ import { CsfleError } from '../errors';
 import type { SerdeOptions } from '../serde/options';
 import { RecordInspector } from '../serde/record-inspector';
 import { AuditTally, type TopicAuditReport } from './audit-report';
-
-/** Connection to the Kafka cluster (passed to kafkajs' `Kafka`). */
-export interface AuditKafkaConnection {
-  brokers: string[];
-  clientId?: string;
-  ssl?: boolean | Record<string, unknown>;
-  sasl?: Record<string, unknown>;
-  connectionTimeout?: number;
-  requestTimeout?: number;
-}
+import { newKafka, type KafkaConnection } from './kafkajs';
 
 /** Progress of a running audit. */
 export interface TopicAuditProgress {
@@ -41,7 +32,7 @@ export interface TopicAuditProgress {
 export interface TopicAuditOptions {
   topic: string;
   /** A kafkajs `Kafka` instance, or the connection to build one with (kafkajs is an optional peer). */
-  kafka: Kafka | AuditKafkaConnection;
+  kafka: Kafka | KafkaConnection;
   /** Schema source and subject naming, as for the deserializer (no KMS or DEK registry needed). */
   serde: Pick<SerdeOptions, 'schemaRegistry' | 'subjectNameStrategy' | 'ruleSet' | 'metadata' | 'ruleOverrides'>;
   /** Scan from the earliest offsets instead of the group's committed ones. */
@@ -61,18 +52,11 @@ export interface TopicAuditOptions {
 /** Default consumer group of incremental audits. */
 export const DEFAULT_AUDIT_GROUP = 'kafka-csfle-audit';
 
-async function kafkaOf(k: Kafka | AuditKafkaConnection): Promise<Kafka> {
+async function kafkaOf(k: Kafka | KafkaConnection): Promise<Kafka> {
   if (typeof (k as Kafka).consumer === 'function') return k as Kafka;
-  const c = k as AuditKafkaConnection;
+  const c = k as KafkaConnection;
   if (!Array.isArray(c.brokers) || c.brokers.length === 0) throw new CsfleError('INVALID_REQUEST', 'No Kafka brokers given');
-  let kafkajs: typeof import('kafkajs');
-  try {
-    kafkajs = await import('kafkajs');
-  } catch {
-    throw new CsfleError('OPTIONAL_DEPENDENCY_MISSING', 'topic audit needs the optional peer dependency kafkajs (npm install kafkajs)');
-  }
-  const { brokers, clientId, ...rest } = c;
-  return new kafkajs.Kafka({ ...(rest as object), brokers, clientId: clientId ?? 'kafka-csfle-audit', logLevel: kafkajs.logLevel.NOTHING });
+  return newKafka({ clientId: 'kafka-csfle-audit', ...c }, 'OPTIONAL_DEPENDENCY_MISSING');
 }
 
 /** Start (inclusive) and end (exclusive) offsets of each partition to scan. */

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import { Option, type Command } from 'commander';
-import { auditTopic, DEFAULT_AUDIT_GROUP, HttpSchemaSource, type AuditKafkaConnection, type SubjectNameStrategy } from '../../index';
+import { auditTopic, DEFAULT_AUDIT_GROUP, HttpSchemaSource, type KafkaConnection, type SubjectNameStrategy } from '../../index';
 import { intArg, UsageError } from '../args';
 import type { CliContext } from '../context';
 
@@ -16,10 +16,10 @@ export function topicGroup(program: Command): Command {
 }
 
 /** Kafka connection from `--brokers` / `KAFKA_BROKERS`, `--kafka-ssl` and the `KAFKA_SASL_*` variables. */
-function kafkaConnection(o: { brokers?: string; kafkaSsl?: boolean }, env: CliContext['io']['env']): AuditKafkaConnection {
+function kafkaConnection(o: { brokers?: string; kafkaSsl?: boolean }, env: CliContext['io']['env']): KafkaConnection {
   const brokers = (o.brokers ?? env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
   if (brokers.length === 0) throw new UsageError('no Kafka brokers: pass --brokers or set KAFKA_BROKERS');
-  const conn: AuditKafkaConnection = { brokers };
+  const conn: KafkaConnection = { brokers };
   if (o.kafkaSsl) conn.ssl = true;
   const mechanism = env.KAFKA_SASL_MECHANISM;
   if (mechanism) conn.sasl = { mechanism, username: env.KAFKA_SASL_USERNAME ?? '', password: env.KAFKA_SASL_PASSWORD ?? '' };
