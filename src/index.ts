@@ -29,6 +29,7 @@ export { HttpSchemaSource } from './serde/http-schema-source';
 export { KafkajsSchemaSource, type KafkajsSchemaSourceOptions } from './serde/kafkajs-schema-source';
 export { AvroSerializer } from './serde/avro-serializer';
 export { AvroDeserializer } from './serde/avro-deserializer';
+export { JsonSerializer, JsonDeserializer, type JsonSerializerOptions, type JsonDeserializerOptions } from './serde/json-serde';
 export {
   frame,
   parseFrame,
