@@ -50,3 +50,5 @@ export {
   type TinkJsonKeyset,
   type TinkJsonKey,
 } from './crypto/tink-keyset';
+export { readTopic, type TopicRecord } from './kafka/topic-reader';
+export type { KafkaConnection } from './kafka/kafkajs';

@@ -14,4 +14,6 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   /** Whether stderr is a terminal; the progress line is drawn only then. */
   errIsTTY?: boolean;
+  /** Standard input, for commands that read records (`decrypt`); default `process.stdin`. */
+  stdin?: NodeJS.ReadableStream;
 }

@@ -10,8 +10,10 @@ import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { CsfleError, type RegistryHttpOptions } from '../index';
 import { intArg, UsageError } from './args';
+import { registerDecrypt } from './commands/decrypt';
 import { registerDek } from './commands/dek';
 import { registerKek } from './commands/kek';
+import { registerKeys } from './commands/keys';
 import { registerSchema } from './commands/schema';
 import type { CliContext } from './context';
 import type { CliIo } from './io';
@@ -126,6 +128,8 @@ export function buildProgram(io: CliIo): { program: Command; ctx: CliContext; fi
   registerKek(program, ctx);
   registerDek(program, ctx);
   registerSchema(program, ctx);
+  registerKeys(program, ctx);
+  registerDecrypt(program, ctx);
 
   // Every command accepts the global options after its own arguments too.
   for (const leaf of leaves(program)) {
