@@ -28,6 +28,7 @@ function unsupported(step: RuleStep, ctx: CsfleErrorContext): CsfleError {
 }
 
 function writeLeaf(step: RuleStep, key: WriteKey): FieldLeaf {
+  if (step.onDekUse !== undefined) step.onDekUse('WRITE', key.version, step.params!.kekName);
   if (step.lastWriteKey !== key) {
     step.lastWriteKey = key;
     step.lastWriteLeaf = encryptingLeaf(key.cipher, key.version, step.params!.expiryDays > 0);
@@ -39,8 +40,16 @@ function readLeaf(step: RuleStep, keyRing: KeyRing, subject: string): FieldLeaf 
   if (!step.readLeaf) {
     const p = step.params!;
     const versions = keyRing.dekVersions(p.kekName, subject, p.algorithm);
+    const listen = step.onDekUse;
+    const kekName = p.kekName;
     step.readLeaf = decryptingLeaf(
-      (version) => versions.get(version),
+      listen === undefined
+        ? (version) => versions.get(version)
+        : (version) => {
+            const cipher = versions.get(version);
+            if (cipher !== undefined) listen('READ', version, kekName);
+            return cipher;
+          },
       p.expiryDays > 0,
       { kekName: p.kekName, subject, algorithm: p.algorithm, ruleName: step.rule.name },
     );
