@@ -30,6 +30,7 @@ export { KafkajsSchemaSource, type KafkajsSchemaSourceOptions } from './serde/ka
 export { AvroSerializer } from './serde/avro-serializer';
 export { AvroDeserializer } from './serde/avro-deserializer';
 export { JsonSerializer, JsonDeserializer, type JsonSerializerOptions, type JsonDeserializerOptions } from './serde/json-serde';
+export { ProtobufSerializer, ProtobufDeserializer, type ProtobufSerializerOptions, type ProtobufDeserializerOptions } from './serde/protobuf-serde';
 export {
   frame,
   parseFrame,
