@@ -9,6 +9,7 @@ import { avroFormat } from '../avro/format';
 import { InMemoryDekRegistry } from '../dek/in-memory-registry';
 import { SerdeError } from '../errors';
 import { jsonFormat } from '../json/format';
+import { protobufFormat } from '../protobuf/format';
 import type { ParsedSchemaBase, SchemaFormat } from '../rules/schema-format';
 import { ciphertextShape, type CiphertextShape } from '../rules/ciphertext-shape';
 import { KEY_SCHEMA_ID_HEADER, parseSchemaIdFrame, parseSchemaIdHeader, VALUE_SCHEMA_ID_HEADER, type RecordHeaders, type SchemaIdentity } from './framing';
@@ -23,6 +24,7 @@ import { subjectName } from './subject';
 const FORMATS: Partial<Record<string, () => SchemaFormat<ParsedSchemaBase, unknown>>> = {
   AVRO: () => avroFormat as SchemaFormat<ParsedSchemaBase, unknown>,
   JSON: () => jsonFormat() as SchemaFormat<ParsedSchemaBase, unknown>,
+  PROTOBUF: () => protobufFormat() as SchemaFormat<ParsedSchemaBase, unknown>,
 };
 
 interface Resolved {
