@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import type { SerdeStats } from '../observe/stats';
 import { CsfleError, SerdeError } from '../errors';
 import {
   KEY_SCHEMA_ID_HEADER,
@@ -58,6 +59,14 @@ export class AvroDeserializer {
     this.#core = new SerdeCore(options);
     this.#options = options;
     this.#header = options.isKey ? KEY_SCHEMA_ID_HEADER : VALUE_SCHEMA_ID_HEADER;
+  }
+
+  /**
+   * A plain-object snapshot of this serde's counters: encryptions and decryptions per DEK version,
+   * KMS wrap/unwrap calls, DEK registry calls, key cache hits/misses/negative hits, live ciphers.
+   */
+  stats(): SerdeStats {
+    return this.#core.keyRing.stats();
   }
 
   /**

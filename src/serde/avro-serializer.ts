@@ -6,6 +6,7 @@
  */
 import type * as avsc from 'avsc';
 import { canonicalSchemaText, schemaFullName } from '../avro/schema';
+import type { SerdeStats } from '../observe/stats';
 import { CsfleError, SchemaRegistryError, SerdeError } from '../errors';
 import { frame } from './framing';
 import type { SerializerOptions } from './options';
@@ -41,6 +42,14 @@ export class AvroSerializer {
     this.#core = new SerdeCore(options);
     this.#options = options;
     this.#schemaInfo = options.schema === undefined ? undefined : toSchemaInfo(options.schema);
+  }
+
+  /**
+   * A plain-object snapshot of this serde's counters: encryptions and decryptions per DEK version,
+   * KMS wrap/unwrap calls, DEK registry calls, key cache hits/misses/negative hits, live ciphers.
+   */
+  stats(): SerdeStats {
+    return this.#core.keyRing.stats();
   }
 
   /** Serializes `value` for `topic`. Rejects with a {@link CsfleError} (never containing field values). */
