@@ -26,8 +26,13 @@ async function main(): Promise<void> {
     expect: config.expect,
     idleTimeoutMs: config.idleTimeoutMs,
     onRecord: async (message, partition) => {
-      if (!message.value) return;
-      const customer = await deserializer.deserialize(config.topic, message.value);
+      // A tombstone (message.value === null, a deleted key on a compacted topic) deserializes to
+      // null, like Confluent's deserializers: no need to test for it before the call.
+      const customer = await deserializer.deserialize(config.topic, message.value, message.headers);
+      if (customer === null) {
+        console.log(`${partition}:${message.offset} key=${message.key?.toString()} (tombstone)`);
+        return;
+      }
       console.log(`${partition}:${message.offset} key=${message.key?.toString()} ${JSON.stringify(customer)}`);
     },
   });

@@ -31,6 +31,7 @@ export { HttpSchemaSource } from './serde/http-schema-source';
 export { KafkajsSchemaSource, type KafkajsSchemaSourceOptions } from './serde/kafkajs-schema-source';
 export { AvroSerializer } from './serde/avro-serializer';
 export { AvroDeserializer } from './serde/avro-deserializer';
+export { JsonSerializer, JsonDeserializer, type JsonSerializerOptions, type JsonDeserializerOptions } from './serde/json-serde';
 export {
   frame,
   parseFrame,
@@ -42,3 +43,12 @@ export {
   KEY_SCHEMA_ID_HEADER,
   type RecordHeaders,
 } from './serde/framing';
+export * from './lifecycle/export';
+export {
+  tinkKeysetOf,
+  readTinkKeyset,
+  TINK_AES_GCM_TYPE_URL,
+  TINK_AES_SIV_TYPE_URL,
+  type TinkJsonKeyset,
+  type TinkJsonKey,
+} from './crypto/tink-keyset';

@@ -10,26 +10,10 @@
 import type * as avsc from 'avsc';
 import { RuleError } from '../errors';
 import type { FieldLeaf } from '../rules/field-cipher';
-import type { TagResolver } from './tags';
+import { setOwn, type FieldPlan, type PlanOptions, type ValueTransform } from '../rules/schema-format';
+import type { TagResolver } from '../rules/tag-resolver';
 
-/** Applies a leaf to the tagged values inside `value`; returns the new value. */
-export type ValueTransform = (value: unknown, leaf: FieldLeaf) => unknown;
-
-/** The compiled plan of one rule over one schema. */
-export interface FieldPlan {
-  /** Undefined when no field of the schema is selected by the rule. */
-  readonly transform: ValueTransform | undefined;
-  /** Full names of the selected fields (for docs, logs and tests). */
-  readonly fieldPaths: readonly string[];
-}
-
-/** Options of {@link compileFieldPlan}. */
-export interface PlanOptions {
-  /** Tags selected by the rule; empty or absent = every string/bytes field. */
-  ruleTags?: readonly string[];
-  /** On write, a tagged field of another type is an error; on read it is left unchanged. */
-  direction: 'WRITE' | 'READ';
-}
+export type { FieldPlan, PlanOptions, ValueTransform } from '../rules/schema-format';
 
 interface Holder {
   fn: ValueTransform | undefined;
@@ -40,11 +24,6 @@ type Bucket = 'string' | 'bytes' | 'object' | 'array';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-/** Sets an own property, also for the key `__proto__` (a valid map key and Avro field name). */
-function setOwn(out: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-  else out[key] = value;
-}
 
 /** Compiles the plan of one rule over an avsc type. */
 export function compileFieldPlan(type: avsc.Type, tags: TagResolver, options: PlanOptions): FieldPlan {
@@ -52,11 +31,7 @@ export function compileFieldPlan(type: avsc.Type, tags: TagResolver, options: Pl
   const fieldPaths: string[] = [];
   const memo = new Map<avsc.Type, Map<string, Holder>>();
 
-  const selects = (fullName: string): boolean => {
-    if (ruleTags.length === 0) return true;
-    const fieldTags = tags.tagsOf(fullName);
-    return ruleTags.some((t) => fieldTags.has(t));
-  };
+  const selects = (fullName: string): boolean => tags.selects(ruleTags, fullName);
 
   const leafOf = (path: string): ValueTransform => {
     if (!fieldPaths.includes(path)) fieldPaths.push(path);

@@ -5,11 +5,15 @@
  */
 import * as avsc from 'avsc';
 import { SchemaRegistryError } from '../errors';
+import { boundedDecoder, type BoundedDecode } from './bounded-decode';
+import { ownKeysTypeHook } from './own-keys';
 import { inlineTags } from './tags';
 
 /** A parsed Avro schema. */
 export interface ParsedAvroSchema {
   type: avsc.Type;
+  /** Bounded decoder of {@link type} (see `bounded-decode.ts`). */
+  decode: BoundedDecode;
   /** Field full name → inline `confluent:tags` (from the schema and its references). */
   inlineTags: Map<string, Set<string>>;
   /** Full name of the top-level record, if the schema is a named type. */
@@ -37,12 +41,12 @@ export function parseAvroSchema(schema: string, references: readonly string[] = 
     for (const ref of references) {
       const json = parseJson(ref, 'A referenced schema');
       jsons.push(json);
-      avsc.Type.forSchema(json as avsc.Schema, { registry });
+      avsc.Type.forSchema(json as avsc.Schema, { registry, typeHook: ownKeysTypeHook });
     }
     const json = parseJson(schema, 'The schema');
     jsons.push(json);
-    const type = avsc.Type.forSchema(json as avsc.Schema, { registry });
-    return { type, inlineTags: inlineTags(jsons), recordFullName: type.name };
+    const type = avsc.Type.forSchema(json as avsc.Schema, { registry, typeHook: ownKeysTypeHook });
+    return { type, decode: boundedDecoder(type), inlineTags: inlineTags(jsons), recordFullName: type.name };
   } catch (err) {
     if (err instanceof SchemaRegistryError) throw err;
     throw new SchemaRegistryError('SCHEMA_NOT_FOUND', `Invalid Avro schema: ${(err as Error).message}`);

@@ -1,13 +1,11 @@
 /**
- * Field tags of an Avro schema: inline `confluent:tags` annotations and `metadata.tags` path
- * patterns (with `*`, `**` and `?` wildcards), keyed by field full name
- * (`<record full name>.<field name>`).
+ * Inline field tags of an Avro schema (`confluent:tags` annotations), keyed by field full name
+ * (`<record full name>.<field name>`). Metadata path patterns are matched by
+ * {@link TagResolver} in `rules/tag-resolver.ts`, shared by all formats.
  *
  * @packageDocumentation
  */
-
-/** Field full name → tags. */
-export type FieldTags = ReadonlyMap<string, ReadonlySet<string>>;
+export { compileTagPattern, TagResolver, type FieldTags } from '../rules/tag-resolver';
 
 /**
  * Collects inline `confluent:tags` from Avro schema JSON (one or several schemas, e.g. a schema
@@ -54,55 +52,4 @@ function qualify(name: string, namespace: string | undefined, enclosingNs: strin
   if (name.includes('.')) return name;
   const ns = namespace !== undefined ? namespace : enclosingNs;
   return ns ? `${ns}.${name}` : name;
-}
-
-/**
- * Compiles a metadata tag path pattern to a full-string regular expression:
- * `**` = any characters across segments, `*` = any characters within a segment,
- * `?` = one character within a segment; `**.*` is read as `**`.
- */
-export function compileTagPattern(pattern: string): RegExp {
-  const p = pattern.replace(/\*\*\.\*/g, '**');
-  let re = '';
-  for (let i = 0; i < p.length; i++) {
-    const c = p[i]!;
-    if (c === '*') {
-      if (p[i + 1] === '*') {
-        re += '.*';
-        i++;
-      } else {
-        re += '[^.]*';
-      }
-    } else if (c === '?') {
-      re += '[^.]';
-    } else if ('.+{}()|^$\\'.includes(c)) {
-      re += `\\${c}`;
-    } else {
-      re += c;
-    }
-  }
-  return new RegExp(`^${re}$`);
-}
-
-/**
- * A resolver of field tags: inline tags ∪ tags of every metadata pattern matching the field
- * full name. Results are memoized (plans call it once per field at compile time).
- */
-export class TagResolver {
-  readonly #inline: Map<string, Set<string>>;
-  readonly #patterns: { re: RegExp; tags: readonly string[] }[];
-
-  constructor(inline: Map<string, Set<string>>, metadataTags: Readonly<Record<string, readonly string[]>> = {}) {
-    this.#inline = inline;
-    this.#patterns = Object.entries(metadataTags).map(([pattern, tags]) => ({ re: compileTagPattern(pattern), tags }));
-  }
-
-  /** Tags of the field with this full name. */
-  tagsOf(fieldFullName: string): ReadonlySet<string> {
-    const tags = new Set<string>(this.#inline.get(fieldFullName) ?? []);
-    for (const { re, tags: t } of this.#patterns) {
-      if (re.test(fieldFullName)) for (const tag of t) tags.add(tag);
-    }
-    return tags;
-  }
 }

@@ -4,20 +4,10 @@
  *
  * @packageDocumentation
  */
-import type { SerdeStats } from '../observe/stats';
-import { CsfleError, SerdeError } from '../errors';
-import {
-  KEY_SCHEMA_ID_HEADER,
-  VALUE_SCHEMA_ID_HEADER,
-  parseSchemaIdFrame,
-  parseSchemaIdHeader,
-  type RecordHeaders,
-  type SchemaIdentity,
-} from './framing';
+import { avroFormat } from '../avro/format';
+import type { ParsedAvroSchema } from '../avro/schema';
+import { SchemaDeserializer } from './deserializer';
 import type { DeserializerOptions } from './options';
-import { runReadFieldSteps, runReadPayloadSteps } from './rule-runner';
-import { SerdeCore, type SchemaContext } from './serde-core';
-import { needsRecordName, subjectName } from './subject';
 
 export type { RecordHeaders } from './framing';
 
@@ -44,102 +34,8 @@ export type { RecordHeaders } from './framing';
  * const customer = await deserializer.deserialize('customers', message.value, message.headers);
  * ```
  */
-export class AvroDeserializer {
-  readonly #core: SerdeCore;
-  readonly #options: DeserializerOptions;
-  /** The schema-id header this serde reads (key or value). */
-  readonly #header: string;
-  /** topic → schema id → context (no per-record string building). */
-  readonly #contexts = new Map<string, Map<number, SchemaContext>>();
-  /** topic → schema GUID → context. */
-  readonly #guidContexts = new Map<string, Map<string, SchemaContext>>();
-  readonly #pending = new Map<string, Promise<SchemaContext>>();
-
+export class AvroDeserializer extends SchemaDeserializer<ParsedAvroSchema, undefined> {
   constructor(options: DeserializerOptions) {
-    this.#core = new SerdeCore(options);
-    this.#options = options;
-    this.#header = options.isKey ? KEY_SCHEMA_ID_HEADER : VALUE_SCHEMA_ID_HEADER;
+    super(avroFormat, options);
   }
-
-  /**
-   * A plain-object snapshot of this serde's counters: encryptions and decryptions per DEK version,
-   * KMS wrap/unwrap calls, DEK registry calls, key cache hits/misses/negative hits, live ciphers.
-   */
-  stats(): SerdeStats {
-    return this.#core.keyRing.stats();
-  }
-
-  /**
-   * Deserializes one message. Rejects with a {@link CsfleError} (never containing field values
-   * or payload bytes).
-   *
-   * @param topic the record's topic (for the subject name strategy).
-   * @param bytes the record key or value.
-   * @param headers the record headers (kafkajs `IHeaders` shape); when they carry the schema-id
-   *   header of this serde, it wins over the payload prefix.
-   */
-  async deserialize(topic: string, bytes: Buffer, headers?: RecordHeaders): Promise<unknown> {
-    let id: SchemaIdentity | undefined;
-    let payload: Buffer;
-    const header = headers == null ? undefined : headers[this.#header];
-    if (header != null && (id = parseSchemaIdHeader(header, topic, this.#header)) !== undefined) {
-      if (!Buffer.isBuffer(bytes)) throw new SerdeError('INVALID_FRAMING', 'Expected a Buffer to deserialize', { topic });
-      payload = bytes;
-    } else {
-      const frame = parseSchemaIdFrame(bytes, topic);
-      id = frame;
-      payload = frame.payload;
-    }
-    const ctx =
-      id.guid === undefined
-        ? (this.#contexts.get(topic)?.get(id.schemaId) ?? (await this.#context(topic, id.schemaId)))
-        : (this.#guidContexts.get(topic)?.get(id.guid) ?? (await this.#context(topic, id.guid)));
-    const errCtx = ctx.id >= 0 ? { topic, subject: ctx.subject, schemaId: ctx.id } : { topic, subject: ctx.subject };
-    const body = ctx.steps.encoding.length === 0 ? payload : await runReadPayloadSteps(ctx.steps.encoding, this.#core.keyRing, ctx.subject, payload, errCtx);
-    let value: unknown;
-    try {
-      value = ctx.type.fromBuffer(body);
-    } catch {
-      // avsc messages may quote decoded data: say only what failed.
-      throw new SerdeError('DESERIALIZATION_FAILED', 'Payload does not decode with the writer schema (truncated or corrupted message?)', errCtx);
-    }
-    return ctx.steps.domain.length === 0 ? value : runReadFieldSteps(ctx.steps.domain, this.#core.keyRing, ctx.subject, value, errCtx);
-  }
-
-  /** Resolves (once, coalesced) the context of a schema id or GUID for a topic. */
-  #context(topic: string, ref: number | string): Promise<SchemaContext> {
-    const byGuid = typeof ref === 'string';
-    const key = `${topic}\u0000${byGuid ? 'g' : ''}${ref}`;
-    let pending = this.#pending.get(key);
-    if (!pending) {
-      const isKey = this.#options.isKey ?? false;
-      const strategy = this.#options.subjectNameStrategy;
-      // With the topic strategy the subject is known before the schema: pass it to the registry.
-      const subject = needsRecordName(strategy) ? (recordName: string | undefined) => subjectName(strategy, topic, isKey, recordName) : subjectName(strategy, topic, isKey, undefined);
-      pending = this.#core
-        .context(byGuid ? { guid: ref } : ref, subject, 'READ')
-        .then((ctx) => {
-          if (byGuid) cacheIn(this.#guidContexts, topic).set(ref, ctx);
-          else cacheIn(this.#contexts, topic).set(ref, ctx);
-          return ctx;
-        })
-        .catch((err: unknown) => {
-          if (err instanceof CsfleError) throw err;
-          throw new SerdeError(
-            'DESERIALIZATION_FAILED',
-            `Could not resolve schema${byGuid ? ` GUID ${ref}` : ''}: ${(err as Error).message}`,
-            byGuid ? { topic } : { topic, schemaId: ref },
-          );
-        })
-        .finally(() => this.#pending.delete(key));
-      this.#pending.set(key, pending);
-    }
-    return pending;
-  }
-}
-
-function cacheIn<K>(caches: Map<string, Map<K, SchemaContext>>, topic: string): Map<K, SchemaContext> {
-  let byRef = caches.get(topic);
-  if (!byRef) caches.set(topic, (byRef = new Map()));
-  return byRef;
 }

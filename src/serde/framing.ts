@@ -24,12 +24,17 @@ export const VALUE_SCHEMA_ID_HEADER = '__value_schema_id';
 /** Record header carrying the schema identity of a record key (header framing). */
 export const KEY_SCHEMA_ID_HEADER = '__key_schema_id';
 
-/** Frames a payload with a schema id. */
-export function frame(schemaId: number, payload: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(FRAME_HEADER_SIZE + payload.length);
+/**
+ * Frames a payload with a schema id: `0x00` + int32 id + `prefix` (the Protobuf message
+ * indexes, when given) + payload.
+ */
+export function frame(schemaId: number, payload: Buffer, prefix?: Buffer): Buffer {
+  const pre = prefix === undefined ? 0 : prefix.length;
+  const out = Buffer.allocUnsafe(FRAME_HEADER_SIZE + pre + payload.length);
   out[0] = MAGIC_BYTE;
   out.writeInt32BE(schemaId, 1);
-  payload.copy(out, FRAME_HEADER_SIZE);
+  if (prefix !== undefined) prefix.copy(out, FRAME_HEADER_SIZE);
+  payload.copy(out, FRAME_HEADER_SIZE + pre);
   return out;
 }
 

@@ -5,14 +5,13 @@
  *
  * @packageDocumentation
  */
-import type * as avsc from 'avsc';
-import { compileFieldPlan, type ValueTransform } from '../avro/plan';
-import { TagResolver } from '../avro/tags';
 import type { WriteKey, WriteKeyRequest } from '../dek/key-ring';
 import { actionFor, applyOverrides, enabledForClients, ruleRunsIn, type Direction, type RuleAction, type RuleOverride } from '../rules/actions';
 import { encryptParams, type EncryptParams } from '../rules/encrypt-params';
 import type { FieldLeaf } from '../rules/field-cipher';
 import type { Metadata, Rule, RuleSet } from '../rules/model';
+import type { FieldPlan, PlanOptions, ValueTransform } from '../rules/schema-format';
+import { TagResolver } from '../rules/tag-resolver';
 
 /** One rule, ready to run. */
 export interface RuleStep {
@@ -35,8 +34,9 @@ export interface RuleStep {
 
 /** Inputs of {@link compileRuleSteps}. */
 export interface RuleStepsInput {
-  type: avsc.Type;
-  inlineTags: Map<string, Set<string>>;
+  /** Compiles the format's plan of tagged leaves for one rule. */
+  plan: (tags: TagResolver, options: PlanOptions) => FieldPlan;
+  inlineTags: ReadonlyMap<string, ReadonlySet<string>>;
   ruleSet: RuleSet | undefined;
   metadata: Metadata | undefined;
   overrides: readonly RuleOverride[] | undefined;
@@ -77,7 +77,7 @@ export function compileRuleSteps(input: RuleStepsInput): CompiledSteps {
         expiryDays: params.expiryDays,
       };
       if (allowed === 'ENCRYPT') {
-        const plan = compileFieldPlan(input.type, tags, { ruleTags: rule.tags ?? [], direction });
+        const plan = input.plan(tags, { ruleTags: rule.tags ?? [], direction });
         steps.push({ rule, kind: 'field', onFailure, params, transform: plan.transform, fieldPaths: plan.fieldPaths, writeRequest });
       } else {
         steps.push({ rule, kind: 'payload', onFailure, params, transform: undefined, fieldPaths: [], writeRequest });

@@ -4,42 +4,47 @@
  *
  * @packageDocumentation
  */
-import type * as avsc from 'avsc';
-import { parseAvroSchema } from '../avro/schema';
 import { KeyRing } from '../dek/key-ring';
 import type { DekRegistry } from '../dek/model';
 import { CsfleError, SchemaRegistryError, SerdeError } from '../errors';
 import type { Direction } from '../rules/actions';
 import type { Metadata, RuleSet } from '../rules/model';
+import type { NamedSchema, ParsedSchemaBase, SchemaFormat } from '../rules/schema-format';
 import type { SerdeOptions } from './options';
 import { compileRuleSteps, type CompiledSteps } from './rule-steps';
 import type { RegisteredSchema, SchemaInfo, SchemaSource } from './schema-source';
 import { resolveDekRegistry, resolveSchemaSource } from './sources';
 
-/** A schema ready for records: avsc type and compiled rule steps. */
-export interface SchemaContext {
+/** A schema ready for records: the parsed schema (per format) and compiled rule steps. */
+export interface SchemaContext<P extends ParsedSchemaBase = ParsedSchemaBase> {
   /** Global schema id; `-1` when resolved by GUID from a registry that did not report the id. */
   readonly id: number;
   /** Schema GUID, when the context was resolved by GUID. */
   readonly guid?: string;
   readonly subject: string;
-  readonly type: avsc.Type;
+  /** The parsed schema (avsc type, JSON Schema validators, Protobuf descriptors, ...). */
+  readonly parsed: P;
   readonly recordFullName: string | undefined;
   readonly steps: CompiledSteps;
 }
 
 /** A fetched and parsed schema. */
-type ParsedSchema = ReturnType<typeof parseAvroSchema> & { schema: RegisteredSchema };
+interface ParsedSchema<P> {
+  parsed: P;
+  schema: RegisteredSchema;
+}
 
-/** Shared machinery of {@link AvroSerializer} and {@link AvroDeserializer}. */
-export class SerdeCore {
+/** Shared machinery of the serializers and deserializers of every format. */
+export class SerdeCore<P extends ParsedSchemaBase = ParsedSchemaBase, S = unknown> {
+  readonly format: SchemaFormat<P, S>;
   readonly source: SchemaSource;
   readonly dekRegistry: DekRegistry;
   readonly keyRing: KeyRing;
   readonly options: SerdeOptions;
-  readonly #parsed = new Map<string, Promise<ParsedSchema>>();
+  readonly #parsed = new Map<string, Promise<ParsedSchema<P>>>();
 
-  constructor(options: SerdeOptions) {
+  constructor(format: SchemaFormat<P, S>, options: SerdeOptions) {
+    this.format = format;
     if (!options || typeof options !== 'object') {
       throw new SerdeError('SERIALIZATION_FAILED', 'Serde options are required: { schemaRegistry, dekRegistry, kms }');
     }
@@ -58,7 +63,7 @@ export class SerdeCore {
    * Fetches (once per id and subject) and parses a schema by id, with its references. Keyed by
    * subject too: some registries (AxonOps) attach rule sets per subject to one shared id.
    */
-  parsedById(id: number, subject?: string): Promise<ParsedSchema> {
+  parsedById(id: number, subject?: string): Promise<ParsedSchema<P>> {
     return this.#parse(`${id}\u0000${subject ?? ''}`, () => this.source.getById(id, subject), { schemaId: id });
   }
 
@@ -66,7 +71,7 @@ export class SerdeCore {
    * Fetches (once per GUID and subject) and parses a schema by GUID, with its references. Rejects
    * `INVALID_FRAMING` when the schema source cannot resolve GUIDs (no `getByGuid`).
    */
-  parsedByGuid(guid: string, subject?: string): Promise<ParsedSchema> {
+  parsedByGuid(guid: string, subject?: string): Promise<ParsedSchema<P>> {
     const source = this.source;
     if (typeof source.getByGuid !== 'function') {
       return Promise.reject(
@@ -80,16 +85,17 @@ export class SerdeCore {
     return this.#parse(`g\u0000${guid}\u0000${subject ?? ''}`, () => source.getByGuid!(guid, subject), {});
   }
 
-  #parse(key: string, fetch: () => Promise<RegisteredSchema>, ctx: { schemaId?: number }): Promise<ParsedSchema> {
+  #parse(key: string, fetch: () => Promise<RegisteredSchema>, ctx: { schemaId?: number }): Promise<ParsedSchema<P>> {
     let pending = this.#parsed.get(key);
     if (!pending) {
       pending = (async () => {
         const schema = await fetch();
-        if (schema.schemaType && schema.schemaType !== 'AVRO') {
-          throw new SchemaRegistryError('SCHEMA_NOT_FOUND', `Schema type ${schema.schemaType} is not supported by the Avro serde`, ctx);
+        const type = schema.schemaType ?? 'AVRO';
+        if (type !== this.format.schemaType) {
+          throw new SchemaRegistryError('SCHEMA_NOT_FOUND', `Schema type ${type} cannot be read by the ${this.format.schemaType} serde`, ctx);
         }
         const refs = await this.#referencedSchemas(schema, new Set());
-        return { ...parseAvroSchema(schema.schema, refs), schema };
+        return { parsed: this.format.parse(schema.schema, refs), schema };
       })();
       pending.catch(() => this.#parsed.delete(key));
       this.#parsed.set(key, pending);
@@ -101,10 +107,10 @@ export class SerdeCore {
    * Builds the context of a registered schema, given by id or by `{ guid }`, for one subject and
    * direction.
    */
-  async context(ref: number | { guid: string }, subject: string | ((recordFullName: string | undefined) => string), direction: Direction): Promise<SchemaContext> {
+  async context(ref: number | { guid: string }, subject: string | ((recordFullName: string | undefined) => string), direction: Direction): Promise<SchemaContext<P>> {
     const parse = typeof ref === 'number' ? (s?: string) => this.parsedById(ref, s) : (s?: string) => this.parsedByGuid(ref.guid, s);
     let parsed = await parse(typeof subject === 'string' ? subject : undefined);
-    const subj = typeof subject === 'string' ? subject : subject(parsed.recordFullName);
+    const subj = typeof subject === 'string' ? subject : subject(parsed.parsed.recordFullName);
     // Subject known only from the record name: read the schema again as seen by that subject.
     if (typeof subject !== 'string') parsed = await parse(subj);
     const id = typeof ref === 'number' ? ref : typeof parsed.schema.id === 'number' ? parsed.schema.id : -1;
@@ -113,15 +119,15 @@ export class SerdeCore {
     const metadata = mergeMetadata(this.options.metadata, parsed.schema.metadata);
     try {
       const steps = compileRuleSteps({
-        type: parsed.type,
-        inlineTags: parsed.inlineTags,
+        plan: (tags, options) => this.format.plan(parsed.parsed, tags, options),
+        inlineTags: parsed.parsed.inlineTags,
         ruleSet,
         metadata,
         overrides: this.options.ruleOverrides,
         subject: subj,
         direction,
       });
-      return { id, ...(guid !== undefined ? { guid } : {}), subject: subj, type: parsed.type, recordFullName: parsed.recordFullName, steps };
+      return { id, ...(guid !== undefined ? { guid } : {}), subject: subj, parsed: parsed.parsed, recordFullName: parsed.parsed.recordFullName, steps };
     } catch (err) {
       if (err instanceof CsfleError) {
         throw err.withContext({ subject: subj, ...(id >= 0 ? { schemaId: id } : {}) });
@@ -130,14 +136,15 @@ export class SerdeCore {
     }
   }
 
-  async #referencedSchemas(schema: SchemaInfo, seen: Set<string>): Promise<string[]> {
-    const out: string[] = [];
+  /** Referenced schemas, dependencies first, each once. */
+  async #referencedSchemas(schema: SchemaInfo, seen: Set<string>): Promise<NamedSchema[]> {
+    const out: NamedSchema[] = [];
     for (const ref of schema.references ?? []) {
       const key = `${ref.subject}\u0000${ref.version}`;
       if (seen.has(key)) continue;
       seen.add(key);
       const referenced = await this.source.getByVersion(ref.subject, ref.version);
-      out.push(...(await this.#referencedSchemas(referenced, seen)), referenced.schema);
+      out.push(...(await this.#referencedSchemas(referenced, seen)), { name: ref.name, schema: referenced.schema });
     }
     return out;
   }
