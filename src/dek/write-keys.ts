@@ -186,7 +186,9 @@ export class WriteKeys {
     checkKekMatches(kek, req);
     const rotating = req.expiryDays > 0;
     const select = { algorithm: req.algorithm, version: rotating ? ('latest' as const) : 1, deleted: false };
-    let dek = await source.getDek(req.kekName, req.subject, select);
+    // Asked of the registry itself (not a client cache): this check, once per latestTtlMs, is how a
+    // running producer learns of a newer version or of a soft delete.
+    let dek = await source.getDek(req.kekName, req.subject, { ...select, skipCache: true });
     if (dek && !rotating && this.#exhausted(kek, dek)) throw usageLimitError(identityOf(kek, dek), this.#max(dek));
     const now = this.#d.policy.now();
     let key: HeldKey;
