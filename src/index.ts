@@ -32,6 +32,7 @@ export { KafkajsSchemaSource, type KafkajsSchemaSourceOptions } from './serde/ka
 export { AvroSerializer } from './serde/avro-serializer';
 export { AvroDeserializer } from './serde/avro-deserializer';
 export { JsonSerializer, JsonDeserializer, type JsonSerializerOptions, type JsonDeserializerOptions } from './serde/json-serde';
+export { ProtobufSerializer, ProtobufDeserializer, type ProtobufSerializerOptions, type ProtobufDeserializerOptions } from './serde/protobuf-serde';
 export {
   frame,
   parseFrame,
@@ -52,3 +53,14 @@ export {
   type TinkJsonKeyset,
   type TinkJsonKey,
 } from './crypto/tink-keyset';
+export { rewrapKek, type RewrapKekOptions, type RewrapReport, type RewrapProgress, type RewrapFailure } from './lifecycle/rewrap';
+export { shredDeks, type ShredDeksOptions, type ShredReport } from './lifecycle/shred';
+export { listDekIds, type DekId, type DekIdFilter } from './lifecycle/dek-listing';
+export { Journal, parseJournal, JOURNAL_FORMAT, type JournalHeader, type JournalEntry, type JournalEntryValidator } from './lifecycle/journal';
+export { REWRAP_OP, type RewrapIntent, type RewrapDone } from './lifecycle/rewrap-journal';
+export { CRASH_AT_ENV } from './lifecycle/test-hooks';
+export { reencryptTopic, DEAD_LETTER_HEADERS, type ReencryptOptions } from './kafka/reencrypt';
+export { type ReencryptProgress, type ReencryptReport } from './kafka/reencrypt-report';
+export { verifyReencryption, type VerifyOptions, type VerifyReport, type PartitionVerification } from './kafka/verify';
+export { type KafkaConnection } from './kafka/kafkajs';
+export { type KeyFormat } from './kafka/record-copier';

@@ -276,7 +276,8 @@ function unknownVersion(ctx: { kekName: string; subject: string; algorithm: DekA
   return new DekRegistryError(
     'DEK_NOT_FOUND',
     `No DEK found for this KEK, subject, algorithm and version during consume (${latest ? `latest version is ${latest}` : 'no version exists'}); ` +
-      'the answer is remembered for keyRing.failureTtlMs',
-    ctx,
+      'the answer is remembered for keyRing.failureTtlMs. Retryable: a KEK rewrap replaces a DEK version by delete + create, ' +
+      'so a reader may miss it for a moment (and a registry replica may lag); a shredded DEK never comes back',
+    { ...ctx, retryable: true },
   );
 }

@@ -28,6 +28,7 @@ function unsupported(step: RuleStep, ctx: CsfleErrorContext): CsfleError {
 }
 
 function writeLeaf(step: RuleStep, key: WriteKey): FieldLeaf {
+  if (step.onDekUse !== undefined) step.onDekUse('WRITE', key.version, step.params!.kekName);
   if (step.lastWriteKey !== key) {
     step.lastWriteKey = key;
     step.lastWriteLeaf = encryptingLeaf(key.cipher, key.version, step.params!.expiryDays > 0);
@@ -38,8 +39,17 @@ function writeLeaf(step: RuleStep, key: WriteKey): FieldLeaf {
 function readLeaf(step: RuleStep, keyRing: KeyRing, subject: string): FieldLeaf {
   if (!step.readLeaf) {
     const p = step.params!;
+    const lookup = keyRing.readerFor(p.kekName, subject, p.algorithm);
+    const listen = step.onDekUse;
+    const kekName = p.kekName;
     step.readLeaf = decryptingLeaf(
-      keyRing.readerFor(p.kekName, subject, p.algorithm),
+      listen === undefined
+        ? lookup
+        : (version) => {
+            const cipher = lookup(version);
+            if (cipher !== undefined) listen('READ', version, kekName);
+            return cipher;
+          },
       p.expiryDays > 0,
       { kekName: p.kekName, subject, algorithm: p.algorithm, ruleName: step.rule.name },
     );
