@@ -42,6 +42,11 @@ export class SerdeCore<P extends ParsedSchemaBase = ParsedSchemaBase, S = unknow
   readonly keyRing: KeyRing;
   readonly options: SerdeOptions;
   readonly #parsed = new Map<string, Promise<ParsedSchema<P>>>();
+  /**
+   * Parsed schemas by text (with references): one schema id serving many subjects (one per topic)
+   * is parsed once, so memory per subject stays flat.
+   */
+  readonly #byText = new Map<string, P>();
 
   constructor(format: SchemaFormat<P, S>, options: SerdeOptions) {
     this.format = format;
@@ -52,12 +57,9 @@ export class SerdeCore<P extends ParsedSchemaBase = ParsedSchemaBase, S = unknow
     this.source = resolveSchemaSource(options.schemaRegistry);
     this.dekRegistry = resolveDekRegistry(options.dekRegistry);
     this.keyRing = new KeyRing({
+      ...options.keyRing,
       registry: this.dekRegistry,
       ...(options.kms !== undefined ? { kms: options.kms } : {}),
-      ...(options.keyRing?.latestTtlMs !== undefined ? { latestTtlMs: options.keyRing.latestTtlMs } : {}),
-      ...(options.keyRing?.capacity !== undefined ? { capacity: options.keyRing.capacity } : {}),
-      ...(options.keyRing?.failureTtlMs !== undefined ? { failureTtlMs: options.keyRing.failureTtlMs } : {}),
-      ...(options.keyRing?.retryAfterMs !== undefined ? { retryAfterMs: options.keyRing.retryAfterMs } : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
     });
   }
@@ -98,7 +100,10 @@ export class SerdeCore<P extends ParsedSchemaBase = ParsedSchemaBase, S = unknow
           throw new SchemaRegistryError('SCHEMA_NOT_FOUND', `Schema type ${type} cannot be read by the ${this.format.schemaType} serde`, ctx);
         }
         const refs = await this.#referencedSchemas(schema, new Set());
-        return { parsed: this.format.parse(schema.schema, refs), schema };
+        const textKey = refs.length === 0 ? schema.schema : `${schema.schema}\u0000${JSON.stringify(refs)}`;
+        let parsed = this.#byText.get(textKey);
+        if (!parsed) this.#byText.set(textKey, (parsed = this.format.parse(schema.schema, refs)));
+        return { parsed, schema };
       })();
       pending.catch(() => this.#parsed.delete(key));
       this.#parsed.set(key, pending);
