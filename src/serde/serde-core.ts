@@ -5,6 +5,8 @@
  * @packageDocumentation
  */
 import { KeyRing } from '../dek/key-ring';
+import type { SerdeStats } from '../observe/stats';
+import { Telemetry } from '../observe/telemetry';
 import type { DekRegistry } from '../dek/model';
 import { CsfleError, SchemaRegistryError, SerdeError } from '../errors';
 import type { Direction } from '../rules/actions';
@@ -56,12 +58,23 @@ export class SerdeCore<P extends ParsedSchemaBase = ParsedSchemaBase, S = unknow
     this.options = options;
     this.source = resolveSchemaSource(options.schemaRegistry);
     this.dekRegistry = resolveDekRegistry(options.dekRegistry);
+    const telemetry = new Telemetry({
+      ...(options.logger !== undefined ? { logger: options.logger } : {}),
+      ...(options.meterProvider !== undefined ? { meterProvider: options.meterProvider } : {}),
+      ...(options.metricCardinalityLimit !== undefined ? { metricCardinalityLimit: options.metricCardinalityLimit } : {}),
+      ...(options.onAudit !== undefined ? { onAudit: options.onAudit } : {}),
+    });
     this.keyRing = new KeyRing({
       ...options.keyRing,
       registry: this.dekRegistry,
       ...(options.kms !== undefined ? { kms: options.kms } : {}),
-      ...(options.logger !== undefined ? { logger: options.logger } : {}),
+      telemetry,
     });
+  }
+
+  /** The serde's counters: the key ring's, and the rules' failures and pass-throughs. */
+  stats(): SerdeStats {
+    return { ...this.keyRing.stats(), ...this.keyRing.telemetry.metrics.snapshot() };
   }
 
   /**
