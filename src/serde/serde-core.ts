@@ -15,6 +15,7 @@ import type { NamedSchema, ParsedSchemaBase, SchemaFormat } from '../rules/schem
 import type { SerdeOptions } from './options';
 import { compileRuleSteps, type CompiledSteps } from './rule-steps';
 import type { RegisteredSchema, SchemaInfo, SchemaSource } from './schema-source';
+import { instrumentedSchemaSource } from './instrumented-source';
 import { resolveDekRegistry, resolveSchemaSource } from './sources';
 
 /** A schema ready for records: the parsed schema (per format) and compiled rule steps. */
@@ -56,14 +57,14 @@ export class SerdeCore<P extends ParsedSchemaBase = ParsedSchemaBase, S = unknow
       throw new SerdeError('SERIALIZATION_FAILED', 'Serde options are required: { schemaRegistry, dekRegistry, kms }');
     }
     this.options = options;
-    this.source = resolveSchemaSource(options.schemaRegistry);
-    this.dekRegistry = resolveDekRegistry(options.dekRegistry);
     const telemetry = new Telemetry({
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
       ...(options.meterProvider !== undefined ? { meterProvider: options.meterProvider } : {}),
       ...(options.metricCardinalityLimit !== undefined ? { metricCardinalityLimit: options.metricCardinalityLimit } : {}),
       ...(options.onAudit !== undefined ? { onAudit: options.onAudit } : {}),
     });
+    this.source = instrumentedSchemaSource(resolveSchemaSource(options.schemaRegistry), telemetry.metrics);
+    this.dekRegistry = resolveDekRegistry(options.dekRegistry);
     this.keyRing = new KeyRing({
       ...options.keyRing,
       registry: this.dekRegistry,

@@ -3,9 +3,12 @@
  * onFailure NONE pass-through — identifiers only, never a value or key material — and the
  * JSON-lines trail they make.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { AvroDeserializer, AvroSerializer, InMemoryDekRegistry, InMemorySchemaRegistry, jsonLinesAuditWriter, type AuditEvent } from '../../src/index';
+import { AvroDeserializer, AvroSerializer, InMemoryDekRegistry, InMemorySchemaRegistry, jsonLinesAuditWriter, rewrapKek, shredDeks, type AuditEvent } from '../../src/index';
 import { customer, customerSchema, encryptRuleSet, SECRET } from '../helpers/fixtures';
 
 const kms = { 'counting-kms': { secret: SECRET } };
@@ -61,5 +64,25 @@ describe('audit events', () => {
     const all = JSON.stringify([produced, consumed, lines]);
     for (const v of [customer.name, customer.email, customer.ssn, SECRET]) expect(all).not.toContain(v);
     expect(all).not.toMatch(/encryptedKeyMaterial|keyMaterial/);
+  });
+
+  it('kek.rewrapped per DEK version rewrapped, dek.shredded per version destroyed', async () => {
+    const schemaRegistry = new InMemorySchemaRegistry();
+    const dekRegistry = new InMemoryDekRegistry();
+    const schema = { schema: JSON.stringify(customerSchema), ruleSet: encryptRuleSet() };
+    await new AvroSerializer({ schemaRegistry, dekRegistry, kms, schema }).serialize('customers', customer);
+    await new AvroSerializer({ schemaRegistry, dekRegistry, kms, schema }).serialize('orders', customer);
+    const events: AuditEvent[] = [];
+    const journalPath = path.join(mkdtempSync(path.join(tmpdir(), 'audit-rewrap-')), 'j.journal');
+    await rewrapKek({ dekRegistry, kms, kekName: 'kek1', journalPath, dryRun: true, onAudit: (e) => events.push(e) });
+    expect(events).toEqual([]);
+    await rewrapKek({ dekRegistry, kms, kekName: 'kek1', journalPath, onAudit: (e) => events.push(e) });
+    await shredDeks({ dekRegistry, kekName: 'kek1', subject: 'orders-value', onAudit: (e) => events.push(e) });
+    const k = { kekName: 'kek1', algorithm: 'AES256_GCM', dekVersion: 1 };
+    expect(strip(events).sort((a, b) => `${a.type}${a.subject}`.localeCompare(`${b.type}${b.subject}`))).toEqual([
+      { type: 'dek.shredded', ...k, subject: 'orders-value' },
+      { type: 'kek.rewrapped', ...k, subject: 'customers-value', kmsType: 'counting-kms', kmsKeyId: 'key1' },
+      { type: 'kek.rewrapped', ...k, subject: 'orders-value', kmsType: 'counting-kms', kmsKeyId: 'key1' },
+    ]);
   });
 });
