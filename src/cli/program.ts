@@ -13,6 +13,7 @@ import { intArg, UsageError } from './args';
 import { registerDek } from './commands/dek';
 import { registerKek } from './commands/kek';
 import { registerSchema } from './commands/schema';
+import { registerTopic } from './commands/topic';
 import type { CliContext } from './context';
 import type { CliIo } from './io';
 import { createProgress, type Progress } from './progress';
@@ -126,6 +127,7 @@ export function buildProgram(io: CliIo): { program: Command; ctx: CliContext; fi
   registerKek(program, ctx);
   registerDek(program, ctx);
   registerSchema(program, ctx);
+  registerTopic(program, ctx);
 
   // Every command accepts the global options after its own arguments too.
   for (const leaf of leaves(program)) {

@@ -261,3 +261,23 @@ export function startJob(config: Record<string, unknown>): ChildProcess {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
+
+/** Writes raw messages (already serialized) to the scenario's source topic. */
+export async function produceRaw(s: Scenario, messages: Array<{ partition: number; key: Buffer | null; value: Buffer | null; headers?: IHeaders }>): Promise<void> {
+  const producer = kafkaClient(s.e).producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  await producer.send({ topic: s.source, messages, acks: -1 });
+  await producer.disconnect();
+}
+
+/**
+ * A Customer value whose `ssn` ciphertext is garbage under an existing DEK version: it frames and
+ * decodes, but does not decrypt (DECRYPTION_FAILED).
+ */
+export async function corruptValue(s: Scenario, seq: number): Promise<Buffer> {
+  const ser = new AvroSerializer({ ...s.serde(), schema: { schema: s.schemaText, schemaType: 'AVRO', ruleSet: ruleSet(s.kek) } });
+  const good = await ser.serialize(s.source, customer(seq));
+  const raw = valueType.fromBuffer(good.subarray(5)) as unknown as Record<string, unknown>;
+  raw['ssn'] = Buffer.concat([Buffer.from([0, 0, 0, 0, 1]), Buffer.alloc(40, 7)]).toString('base64');
+  return Buffer.concat([good.subarray(0, 5), valueType.toBuffer(raw)]);
+}

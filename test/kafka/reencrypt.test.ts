@@ -5,6 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { CsfleError, reencryptTopic, verifyReencryption, type ReencryptProgress } from '../../src/index';
 import {
+  corruptValue,
+  produceRaw,
   deserializers,
   dekVersionsOf,
   env,
@@ -89,5 +91,40 @@ describe('reencryptTopic', () => {
     const again = await reencryptTopic({ from: s.source, to: s.target, group: s.group, kafka: { brokers: s.e.brokers }, serde: s.serde(), stopAtEnd: true });
     expect(again.copied).toBe(0);
     expect((await readAll(s.e, s.target)).length).toBe(600);
+  });
+
+  it('stops at a record that cannot be decrypted, naming topic, partition and offset; what came before is committed', async () => {
+    const s = new Scenario(env());
+    await s.createTopics(PARTITIONS);
+    await s.register();
+    await produce(s, records(0, 30, PARTITIONS));
+    await produceRaw(s, [{ partition: 1, key: null, value: await corruptValue(s, 999), headers: { seq: '999' } }]);
+    await produce(s, records(30, 30, PARTITIONS));
+    const err = await reencryptTopic({
+      from: s.source,
+      to: s.target,
+      group: s.group,
+      kafka: { brokers: s.e.brokers },
+      serde: s.serde(),
+      stopAtEnd: true,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CsfleError);
+    const e = err as CsfleError;
+    expect(e.code).toBe('REENCRYPT_FAILED');
+    expect(e.context).toMatchObject({ topic: s.source, partition: 1, offset: '10' });
+    expect(e.message).toContain(`topic=${s.source}, `);
+    expect(e.message).toContain('partition=1, offset=10');
+    expect((e.cause as CsfleError).code).toBe('DECRYPTION_FAILED');
+    expect(e.message).not.toMatch(/Secret|ssn-0/);
+    // Partition 1 holds exactly the ten records before the bad one.
+    const p1 = (await readAll(s.e, s.target)).filter((r) => r.partition === 1);
+    expect(p1.map((r) => Number(header(r.message.headers, 'seq')))).toEqual(records(0, 30, PARTITIONS).filter((r) => r.partition === 1).map((r) => r.seq));
+
+    // A restart stops at the same record.
+    const again = await reencryptTopic({ from: s.source, to: s.target, group: s.group, kafka: { brokers: s.e.brokers }, serde: s.serde(), stopAtEnd: true }).catch((x: unknown) => x as CsfleError);
+    expect((again as CsfleError).context).toMatchObject({ partition: 1, offset: '10' });
   });
 });
