@@ -117,7 +117,7 @@ export function registerTopic(program: Command, ctx: CliContext): void {
       .option('--dead-letter <topic>', 'copy records that cannot be decrypted there unchanged instead of stopping')
       .option('--stop-at-end', 'stop once the source is copied up to its end as of the start (default: run until Ctrl-C)')
       .option('--verify', 'compare both topics decrypted, record by record, instead of copying (exit 1 on differences)')
-      .option('--max-records-per-transaction <n>', 'records per Kafka transaction (default 5000)', intArg)
+      .option('--max-records-per-transaction <n>', 'records per Kafka transaction (default 2000)', intArg)
       .option('--session-timeout <ms>', 'consumer group session timeout (default 30000)', intArg),
   ).action(async (o: ReencryptFlags) => {
     const kafka = kafkaConnection(o, ctx.io.env);
