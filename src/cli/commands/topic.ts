@@ -52,17 +52,27 @@ export function addKafkaOptions(cmd: Command): Command {
     .addOption(new Option('--key-format <format>', 'keys: auto (re-encrypt Avro-framed keys), avro, raw (default auto)').choices(['auto', 'avro', 'raw']));
 }
 
-/** The Kafka connection from the flags and environment. */
-export function kafkaConnection(o: KafkaFlags, env: CliContext['io']['env']): KafkaConnection {
-  const raw = o.brokers ?? env.KAFKA_BROKERS;
-  if (!raw) throw new UsageError('no Kafka brokers: pass --brokers or set KAFKA_BROKERS');
-  const conn: KafkaConnection = { brokers: raw.split(',').map((b) => b.trim()).filter(Boolean) };
+/** The `topic` command group, created by whichever topic command registers first. */
+export function topicGroup(program: Command): Command {
+  return program.commands.find((c) => c.name() === 'topic') ?? program.command('topic').description('jobs over Kafka topics (re-encryption, audit)');
+}
+
+/**
+ * The Kafka connection of every `topic` command: brokers from `--brokers` or `KAFKA_BROKERS`,
+ * `--kafka-ssl`, SASL from `--kafka-sasl` or `KAFKA_SASL_MECHANISM` with `KAFKA_SASL_USERNAME` /
+ * `KAFKA_SASL_PASSWORD`.
+ */
+export function kafkaConnection(o: Pick<KafkaFlags, 'brokers' | 'kafkaSsl' | 'kafkaSasl'>, env: CliContext['io']['env']): KafkaConnection {
+  const brokers = (o.brokers ?? env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+  if (brokers.length === 0) throw new UsageError('no Kafka brokers: pass --brokers or set KAFKA_BROKERS');
+  const conn: KafkaConnection = { brokers };
   if (o.kafkaSsl) conn.ssl = true;
-  if (o.kafkaSasl) {
+  const mechanism = o.kafkaSasl ?? env.KAFKA_SASL_MECHANISM;
+  if (mechanism) {
     const username = env.KAFKA_SASL_USERNAME;
     const password = env.KAFKA_SASL_PASSWORD;
-    if (!username || !password) throw new UsageError('--kafka-sasl needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD in the environment');
-    conn.sasl = { mechanism: o.kafkaSasl, username, password };
+    if (!username || !password) throw new UsageError('SASL needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD in the environment');
+    conn.sasl = { mechanism, username, password };
   }
   return conn;
 }
@@ -103,9 +113,8 @@ interface ReencryptFlags extends KafkaFlags {
 
 /** Registers the `topic` command group. */
 export function registerTopic(program: Command, ctx: CliContext): void {
-  const topic = program.command('topic').description('jobs over Kafka topics (re-encryption)');
   addKafkaOptions(
-    topic
+    topicGroup(program)
       .command('reencrypt')
       .description(
         'copy a topic into another one under the current keys (latest DEK, current rules), exactly once; ' +
