@@ -175,7 +175,7 @@ export class RecordInspector {
       versions.set(`${p.kekName}\u0000${p.algorithm}\u0000${version}`, { kekName: p.kekName, algorithm: p.algorithm, version });
     };
     const codecCtx = { ...(target.topic !== undefined ? { topic: target.topic } : {}), subject: ctx.subject, ...(ctx.id >= 0 ? { schemaId: ctx.id } : {}) };
-    const split = core.format.split(ctx.parsed, payload, codecCtx);
+    const split = core.format.split(ctx.parsed, payload, codecCtx, id.headerRest);
     const payloadStep = ctx.steps.encoding.find((s) => s.kind === 'payload');
     if (payloadStep) {
       const shape = shapeOf(payloadStep, split.body);
