@@ -33,6 +33,7 @@ export { AvroSerializer } from './serde/avro-serializer';
 export { AvroDeserializer } from './serde/avro-deserializer';
 export { JsonSerializer, JsonDeserializer, type JsonSerializerOptions, type JsonDeserializerOptions } from './serde/json-serde';
 export { ProtobufSerializer, ProtobufDeserializer, type ProtobufSerializerOptions, type ProtobufDeserializerOptions } from './serde/protobuf-serde';
+export { CONFLUENT_META_PROTO, CONFLUENT_META_PROTO_TEXT } from './protobuf/builtins';
 export {
   frame,
   parseFrame,
@@ -65,6 +66,7 @@ export {
   type TinkJsonKeyset,
   type TinkJsonKey,
 } from './crypto/tink-keyset';
+export { readTopic, type TopicRecord } from './kafka/topic-reader';
 export { rewrapKek, type RewrapKekOptions, type RewrapReport, type RewrapProgress, type RewrapFailure } from './lifecycle/rewrap';
 export { shredDeks, type ShredDeksOptions, type ShredReport } from './lifecycle/shred';
 export { listDekIds, type DekId, type DekIdFilter } from './lifecycle/dek-listing';

@@ -10,10 +10,13 @@ import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { CsfleError, type RegistryHttpOptions } from '../index';
 import { intArg, UsageError } from './args';
+import { registerDecrypt } from './commands/decrypt';
 import { registerDek } from './commands/dek';
 import { registerKek } from './commands/kek';
 import { registerInspect } from './commands/inspect';
+import { registerKeys } from './commands/keys';
 import { registerSchema } from './commands/schema';
+import { registerTopic } from './commands/topic';
 import { registerTopicAudit } from './commands/topic-audit';
 import type { CliContext } from './context';
 import type { CliIo } from './io';
@@ -132,7 +135,10 @@ export function buildProgram(io: CliIo): { program: Command; ctx: CliContext; fi
   registerKek(program, ctx);
   registerDek(program, ctx);
   registerSchema(program, ctx);
+  registerKeys(program, ctx);
+  registerDecrypt(program, ctx);
   registerInspect(program, ctx);
+  registerTopic(program, ctx);
   registerTopicAudit(program, ctx);
 
   // Every command accepts the global options after its own arguments too.
