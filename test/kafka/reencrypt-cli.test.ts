@@ -3,6 +3,7 @@
  * JSON report, `--verify`, usage errors.
  */
 import { describe, expect, it } from 'vitest';
+import { progressText } from '../../src/cli/commands/topic';
 import { run } from '../../src/cli/program';
 import { AvroDeserializer, DEAD_LETTER_HEADERS, type ReencryptReport, type VerifyReport } from '../../src/index';
 import { corruptValue, customer, env, header, produce, produceRaw, readAll, records, Scenario, SECRET, serializeValue } from './fixtures';
@@ -77,5 +78,14 @@ describe('kafka-csfle topic reencrypt', () => {
     expect(noBrokers.code).toBe(2);
     expect(noBrokers.err).toContain('KAFKA_BROKERS');
     expect((await cli('topic', 'reencrypt', '--from', 'a', '--to', 'b', '--group', 'g', '--key-format', 'json')).code).toBe(2);
+  });
+
+  it('shows records/s, lag per partition and ETA on the progress line', () => {
+    expect(progressText({ elapsedMs: 3000, copied: 1500, deadLettered: 2, recordsPerSecond: 500, lag: { 0: 300, 1: 200 }, totalLag: 500, etaSeconds: 1 })).toBe(
+      'copied 1500 (+2 dead-lettered), 500 records/s, lag 500 [p0=300 p1=200], ETA 1s',
+    );
+    expect(progressText({ elapsedMs: 500, copied: 0, deadLettered: 0, recordsPerSecond: 0, lag: {}, totalLag: 0, etaSeconds: undefined })).toBe(
+      'copied 0, 0 records/s, lag 0, ETA ?',
+    );
   });
 });
