@@ -27,7 +27,10 @@ export interface KeyRingOptions {
   latestTtlMs?: number;
   /** Max cached unwrapped DEKs (default 10 000; oldest evicted first). */
   capacity?: number;
-  /** How long a KMS refusal to unwrap a DEK is remembered before asking again (default 30 s). */
+  /**
+   * How long a KMS refusal to unwrap a DEK, and a schema id / GUID that could not be fetched, are
+   * remembered before asking again; also the period of `onFailure: NONE` warnings (default 30 s).
+   */
   failureTtlMs?: number;
   /** After a failed refresh of the latest DEK, how long the DEK in hand is used before retrying (default 30 s). */
   retryAfterMs?: number;
