@@ -29,6 +29,7 @@ export { HttpSchemaSource } from './serde/http-schema-source';
 export { KafkajsSchemaSource, type KafkajsSchemaSourceOptions } from './serde/kafkajs-schema-source';
 export { AvroSerializer } from './serde/avro-serializer';
 export { AvroDeserializer } from './serde/avro-deserializer';
+export { JsonSerializer, JsonDeserializer, type JsonSerializerOptions, type JsonDeserializerOptions } from './serde/json-serde';
 export {
   frame,
   parseFrame,
@@ -40,3 +41,18 @@ export {
   KEY_SCHEMA_ID_HEADER,
   type RecordHeaders,
 } from './serde/framing';
+export * from './lifecycle/export';
+export {
+  tinkKeysetOf,
+  readTinkKeyset,
+  TINK_AES_GCM_TYPE_URL,
+  TINK_AES_SIV_TYPE_URL,
+  type TinkJsonKeyset,
+  type TinkJsonKey,
+} from './crypto/tink-keyset';
+export { rewrapKek, type RewrapKekOptions, type RewrapReport, type RewrapProgress, type RewrapFailure } from './lifecycle/rewrap';
+export { shredDeks, type ShredDeksOptions, type ShredReport } from './lifecycle/shred';
+export { listDekIds, type DekId, type DekIdFilter } from './lifecycle/dek-listing';
+export { Journal, parseJournal, JOURNAL_FORMAT, type JournalHeader, type JournalEntry, type JournalEntryValidator } from './lifecycle/journal';
+export { REWRAP_OP, type RewrapIntent, type RewrapDone } from './lifecycle/rewrap-journal';
+export { CRASH_AT_ENV } from './lifecycle/test-hooks';

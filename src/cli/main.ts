@@ -4,12 +4,13 @@
  *
  * @packageDocumentation
  */
-import { run } from './run';
+import { run } from './program';
 
 run(process.argv.slice(2), {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
   env: process.env,
+  errIsTTY: process.stderr.isTTY === true,
 }).then(
   (code) => {
     process.exitCode = code;

@@ -11,3 +11,12 @@ export { hkdfSha256 } from './hkdf';
 export { encodeTinkKey, decodeTinkKey, generateTinkKey, rawKeySize } from './tink-key';
 export { newDekCipher, type DekCipher } from './dek-cipher';
 export { addVersionPrefix, readVersionPrefix, DEK_VERSION_PREFIX_LENGTH } from './dek-version';
+export {
+  tinkKeysetOf,
+  readTinkKeyset,
+  tinkTypeUrl,
+  TINK_AES_GCM_TYPE_URL,
+  TINK_AES_SIV_TYPE_URL,
+  type TinkJsonKeyset,
+  type TinkJsonKey,
+} from './tink-keyset';

@@ -23,6 +23,17 @@ export interface RegistryHttpOptions {
     | { bearer: string | (() => string | Promise<string>) };
   /** Per-request timeout (default 10 000 ms). */
   timeoutMs?: number;
+  /**
+   * Time allowed to connect and receive the response headers (default: `timeoutMs`). A registry
+   * that accepts the connection but does not answer within it fails the attempt with a
+   * `REGISTRY_UNAVAILABLE` error naming the URL.
+   */
+  connectTimeoutMs?: number;
+  /**
+   * Whether an attempt that timed out is retried (on the same URL). Default `true`. The CLI sets
+   * it to `false` so a silent registry fails fast; other URLs are still tried in order.
+   */
+  retryOnTimeout?: boolean;
   /** Retries on network errors, 429 and 5xx (never 4xx). Default 3. */
   maxRetries?: number;
   /** First backoff delay, doubled per retry with full jitter. Default 100 ms. */

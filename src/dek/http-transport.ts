@@ -48,10 +48,12 @@ const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 class AttemptFailure {
   constructor(
     readonly reason: string,
-    readonly timedOut: boolean,
+    readonly timedOut: boolean | 'first-byte',
     readonly result?: HttpResult,
     /** Server-requested delay (429/503 `Retry-After`), ms. */
     readonly retryAfterMs?: number,
+    /** The base URL of the attempt. */
+    readonly url?: string,
   ) {}
 }
 
@@ -112,6 +114,8 @@ export class RegistryHttpTransport {
   readonly baseUrls: readonly string[];
   #preferred = 0;
   readonly #timeoutMs: number;
+  readonly #connectTimeoutMs: number;
+  readonly #retryOnTimeout: boolean;
   readonly #maxRetries: number;
   readonly #backoffMs: number;
   readonly #maxBackoffMs: number;
@@ -127,6 +131,8 @@ export class RegistryHttpTransport {
     const parsed = urls.map(parseBaseUrl);
     this.baseUrls = parsed.map((p) => p.url);
     this.#timeoutMs = options.timeoutMs ?? REGISTRY_HTTP_DEFAULTS.timeoutMs;
+    this.#connectTimeoutMs = Math.min(options.connectTimeoutMs ?? this.#timeoutMs, this.#timeoutMs);
+    this.#retryOnTimeout = options.retryOnTimeout ?? true;
     this.#maxRetries = Math.max(0, options.maxRetries ?? REGISTRY_HTTP_DEFAULTS.maxRetries);
     this.#backoffMs = options.retryBackoffMs ?? REGISTRY_HTTP_DEFAULTS.retryBackoffMs;
     this.#maxBackoffMs = options.retryMaxBackoffMs ?? REGISTRY_HTTP_DEFAULTS.retryMaxBackoffMs;
@@ -162,6 +168,7 @@ export class RegistryHttpTransport {
   async request(req: HttpRequest): Promise<HttpResult> {
     const n = this.baseUrls.length;
     let last: AttemptFailure | undefined;
+    const timedOut = new Set<number>();
     for (let round = 0; round <= this.#maxRetries; round++) {
       if (round > 0) {
         // Honour the server's Retry-After (capped), else exponential backoff with full jitter.
@@ -170,22 +177,31 @@ export class RegistryHttpTransport {
       }
       for (let i = 0; i < n; i++) {
         const idx = (this.#preferred + i) % n;
+        if (timedOut.has(idx)) continue;
         const outcome = await this.#attempt(this.baseUrls[idx]!, req);
         if (outcome instanceof AttemptFailure) {
           last = outcome;
+          if (outcome.timedOut && !this.#retryOnTimeout) timedOut.add(idx);
           continue;
         }
         this.#preferred = idx;
         return outcome;
       }
+      if (timedOut.size === n) break;
     }
     // Every attempt failed with a retryable condition.
     if (last?.result) return last.result; // a 429/5xx answer: let the caller map it
     const what = `${req.method} ${req.path.split('?')[0]}`;
+    const why =
+      last?.timedOut === 'first-byte'
+        ? `timed out after ${this.#connectTimeoutMs} ms waiting for ${last.url} to answer (connect / first byte)`
+        : last?.timedOut
+          ? `timed out after ${this.#timeoutMs} ms at ${last.url}`
+          : `${last?.reason ?? 'no answer'}`;
     throw new this.#errorClass(
       'REGISTRY_UNAVAILABLE',
-      `Registry unreachable (${last?.timedOut ? `timed out after ${this.#timeoutMs} ms` : last?.reason ?? 'no answer'}) ` +
-        `for ${what} at ${this.baseUrls.join(', ')} after ${this.#maxRetries + 1} round(s)`,
+      `Registry unreachable (${why}) for ${what} at ${this.baseUrls.join(', ')} after ` +
+        (timedOut.size === n ? `a timeout on every URL` : `${this.#maxRetries + 1} round(s)`),
       { retryable: true },
     );
   }
@@ -211,19 +227,30 @@ export class RegistryHttpTransport {
     const hasBody = req.body !== undefined;
     let response: Response;
     let text: string;
+    // Two clocks: connect + response headers (first byte), then the whole request.
+    const abort = new AbortController();
+    let phase: 'first-byte' | 'body' = 'first-byte';
+    const firstByte = setTimeout(() => abort.abort(), this.#connectTimeoutMs);
+    const total = setTimeout(() => abort.abort(), this.#timeoutMs);
     try {
       response = await fetch(url, {
         method: req.method,
         headers: await this.#headers(hasBody),
         body: hasBody ? JSON.stringify(req.body) : undefined,
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        signal: abort.signal,
       });
+      phase = 'body';
+      clearTimeout(firstByte);
       text = await response.text();
     } catch (err) {
-      const e = err as { name?: string; cause?: { code?: string }; code?: string };
-      const timedOut = e?.name === 'TimeoutError' || e?.name === 'AbortError';
-      const code = e?.cause?.code ?? e?.code ?? e?.name ?? 'network error';
-      return new AttemptFailure(`${code}`, timedOut);
+      const e = err as { name?: string; cause?: { code?: string; errors?: { code?: string }[] }; code?: string };
+      const aborted = abort.signal.aborted || e?.name === 'TimeoutError' || e?.name === 'AbortError';
+      const code = e?.cause?.code ?? e?.cause?.errors?.[0]?.code ?? e?.code ?? e?.name ?? 'network error';
+      const timedOut = aborted ? (phase === 'first-byte' ? 'first-byte' : true) : false;
+      return new AttemptFailure(`${code} at ${baseUrl}`, timedOut, undefined, undefined, baseUrl);
+    } finally {
+      clearTimeout(firstByte);
+      clearTimeout(total);
     }
     let data: unknown;
     if (text.length > 0) {
@@ -240,7 +267,7 @@ export class RegistryHttpTransport {
       if (typeof body.message === 'string') result.message = body.message;
     }
     if (response.status === 429 || response.status >= 500) {
-      return new AttemptFailure(`HTTP ${response.status}`, false, result, retryAfter(response.headers.get('retry-after')));
+      return new AttemptFailure(`HTTP ${response.status}`, false, result, retryAfter(response.headers.get('retry-after')), baseUrl);
     }
     return result;
   }

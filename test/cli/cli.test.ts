@@ -4,12 +4,13 @@
  * process (`npx tsx src/cli/main.ts`).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/run';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { packageVersion, run } from '../../src/cli/program';
 import { DekRegistryClient } from '../../src/dek/rest-client';
 import { AvroDeserializer, AvroSerializer } from '../../src/index';
 import { HttpSchemaSource } from '../../src/serde/http-schema-source';
@@ -29,9 +30,21 @@ afterEach(async () => {
 });
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string; json: unknown }> {
+  return cliWith({ errIsTTY: false }, ...argv);
+}
+
+async function cliWith(
+  opts: { errIsTTY: boolean },
+  ...argv: string[]
+): Promise<{ code: number; out: string; err: string; json: unknown }> {
   let out = '';
   let err = '';
-  const code = await run(argv, { out: (t) => (out += t), err: (t) => (err += t), env: { SCHEMA_REGISTRY_URL: url } });
+  const code = await run(argv, {
+    out: (t) => (out += t),
+    err: (t) => (err += t),
+    env: { SCHEMA_REGISTRY_URL: url },
+    errIsTTY: opts.errIsTTY,
+  });
   let json: unknown;
   try {
     json = JSON.parse(code === 0 ? out : err);
@@ -148,7 +161,82 @@ describe('kafka-csfle CLI', () => {
     expect((await cli('kek', 'create', 'x')).code).toBe(2);
     expect((await cli('dek', 'get', 'k', 's', '--algorithm', 'AES512')).code).toBe(2);
     expect((await cli('nope')).code).toBe(2);
+    expect((await cli()).code).toBe(2);
+    expect((await cli('kek', 'get')).code).toBe(2); // missing argument
+    expect((await cli('kek', 'get', 'a', 'b')).code).toBe(2); // extra argument
+    expect((await cli('kek', 'list', '--limit', 'ten')).code).toBe(2);
+    expect((await cli('dek', 'create', 'k', 's', '--generate', '--version', '2')).code).toBe(2);
+    expect((await cli('dek', 'create', 'k', 's', '--kms-type', 'local-kms')).code).toBe(2); // only with --generate
+    expect((await cli('kek', 'update', 'k', '--shared', '--not-shared')).code).toBe(2);
     expect((await cli('--help')).code).toBe(0);
+  });
+
+  it('--version prints the package version; -h works per command', async () => {
+    const pkg = JSON.parse(readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as { version: string };
+    expect(packageVersion()).toBe(pkg.version);
+    const v = await cli('--version');
+    expect(v.code).toBe(0);
+    expect(v.out.trim()).toBe(pkg.version);
+    for (const argv of [['kek', 'create', '-h'], ['dek', 'get', '--help'], ['schema', 'register', '-h'], ['kek', '-h']]) {
+      const h = await cli(...argv);
+      expect(h.code, argv.join(' ')).toBe(0);
+      expect(h.out).toContain(`Usage: kafka-csfle ${argv.slice(0, -1).join(' ')}`);
+    }
+    expect((await cli('kek', 'create', '-h')).out).toMatch(/--kms-key-id <id>[\s\S]*Global options:[\s\S]*--url <url>/);
+  });
+
+  it('a flag that does not apply to the command is a usage error and changes nothing', async () => {
+    const name = uniq('strictkek');
+    expect((await cli('kek', 'create', name, '--kms-type', 'local-kms', '--kms-key-id', 'k1')).code).toBe(0);
+    const r = await cli('kek', 'update', name, '--kms-key-id', 'k2');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("unknown option '--kms-key-id'");
+    expect((await cli('kek', 'get', name)).json).toMatchObject({ kmsKeyId: 'k1' });
+    expect((await cli('kek', 'list', '--permanent')).code).toBe(2);
+    expect((await cli('kek', 'get', name, '--version', '1')).code).toBe(2); // --version is global-only
+  });
+
+  describe('against a registry that accepts connections but never answers', () => {
+    let silent: Server;
+    let silentUrl: string;
+    const sockets = new Set<Socket>();
+    beforeAll(async () => {
+      silent = createServer((s) => sockets.add(s)); // accepts, never writes
+      await new Promise<void>((ok) => silent.listen(0, '127.0.0.1', ok));
+      silentUrl = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+    });
+    afterAll(async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((ok) => silent.close(ok));
+    });
+
+    it('fails fast with REGISTRY_UNAVAILABLE naming the URL', async () => {
+      const t0 = Date.now();
+      const r = await cli('kek', 'list', '--url', silentUrl, '--connect-timeout', '400');
+      const took = Date.now() - t0;
+      expect(r.code).toBe(1);
+      expect(r.json).toMatchObject({ error: { code: 'REGISTRY_UNAVAILABLE', retryable: true } });
+      expect((r.json as { error: { message: string } }).error.message).toContain(`waiting for ${silentUrl} to answer`);
+      expect(took).toBeLessThan(3_000); // no retries of a silent URL (before: 4 x 10 s)
+    });
+
+    it('shows a progress line on a TTY after 1 s, and none without a TTY or with --quiet', async () => {
+      const argv = ['kek', 'list', '--url', silentUrl, '--connect-timeout', '2300'];
+      const [tty, quiet, pipe] = await Promise.all([
+        cliWith({ errIsTTY: true }, ...argv),
+        cliWith({ errIsTTY: true }, ...argv, '--quiet'),
+        cliWith({ errIsTTY: false }, ...argv),
+      ]);
+      expect(tty.err).toContain(`kek list: waiting for ${silentUrl} (1s)`);
+      expect(tty.err).toContain('\r\x1b[K{'); // line cleared before the JSON error
+      expect(tty.err.match(/\(\d+s\)/g)!.length).toBeLessThanOrEqual(2); // at most one repaint per second
+      for (const r of [quiet, pipe]) {
+        expect(r.code).toBe(1);
+        expect(r.err).not.toContain('kek list: waiting');
+        expect(r.err).not.toContain('\r');
+        expect(() => JSON.parse(r.err)).not.toThrow();
+      }
+    });
   });
 
   it('runs as a real command (child process, env URL)', async () => {

@@ -7,30 +7,9 @@ import { SerdeType, SubjectNameStrategyType } from '@confluentinc/schemaregistry
 import { describe, expect, it } from 'vitest';
 import type { DekAlgorithm, RuleSet } from '../../src/index';
 import { customerSchema, customers, encryptedPaths, plain, rawDecode } from './fixtures';
-import { ConfluentSide, encryptRuleSet, KEK_NAME, KMS_KEY_ID, KMS_TYPE, mirrorKeysToConfluent, mirrorKeysToOurs, OurSide, schemaInfo } from './helpers';
+import { ConfluentSide, encryptRuleSet, KEK_NAME, KMS_KEY_ID, KMS_TYPE, mirrorKeysToConfluent, mirrorKeysToOurs, OurSide, payloadRuleSet, schemaInfo } from './helpers';
 
 const topic = 'features';
-
-function payloadRuleSet(algorithm: DekAlgorithm, withFieldRule: boolean): RuleSet {
-  return {
-    ...(withFieldRule ? { domainRules: encryptRuleSet(algorithm).domainRules } : {}),
-    encodingRules: [
-      {
-        name: 'encrypt-payload',
-        kind: 'TRANSFORM',
-        mode: 'WRITEREAD',
-        type: 'ENCRYPT_PAYLOAD',
-        params: {
-          'encrypt.kek.name': KEK_NAME,
-          'encrypt.kms.type': KMS_TYPE,
-          'encrypt.kms.key.id': KMS_KEY_ID,
-          'encrypt.dek.algorithm': algorithm,
-        },
-        onFailure: 'ERROR,ERROR',
-      },
-    ],
-  };
-}
 
 describe.each(['AES256_GCM', 'AES256_SIV'] as DekAlgorithm[])('ENCRYPT_PAYLOAD %s', (algorithm) => {
   describe.each([false, true])('with field rule too: %s', (withFieldRule) => {

@@ -68,6 +68,28 @@ export function encryptRuleSet(algorithm: DekAlgorithm, extra: Record<string, st
   };
 }
 
+/** An ENCRYPT_PAYLOAD rule set (optionally with the field rule too). */
+export function payloadRuleSet(algorithm: DekAlgorithm, withFieldRule: boolean): RuleSet {
+  return {
+    ...(withFieldRule ? { domainRules: encryptRuleSet(algorithm).domainRules } : {}),
+    encodingRules: [
+      {
+        name: 'encrypt-payload',
+        kind: 'TRANSFORM',
+        mode: 'WRITEREAD',
+        type: 'ENCRYPT_PAYLOAD',
+        params: {
+          'encrypt.kek.name': KEK_NAME,
+          'encrypt.kms.type': KMS_TYPE,
+          'encrypt.kms.key.id': KMS_KEY_ID,
+          'encrypt.dek.algorithm': algorithm,
+        },
+        onFailure: 'ERROR,ERROR',
+      },
+    ],
+  };
+}
+
 export function schemaInfo(schema: object, ruleSet: RuleSet, metadata?: Metadata): SchemaInfo {
   return { schemaType: 'AVRO', schema: JSON.stringify(schema), ruleSet, ...(metadata ? { metadata } : {}) };
 }

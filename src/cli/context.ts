@@ -1,0 +1,28 @@
+/**
+ * What every command module gets from the program: output, the registry connection built from
+ * the global options, and the progress line of the running command.
+ *
+ * @packageDocumentation
+ */
+import type { RegistryHttpOptions } from '../index';
+import type { CliIo } from './io';
+import type { Progress } from './progress';
+
+/** Shared services handed to each `register<Group>(program, ctx)`. */
+export interface CliContext {
+  /** Where the command writes. */
+  readonly io: CliIo;
+  /**
+   * The registry connection from the global options (`--url`, `--basic`, `--bearer`,
+   * `--timeout`, `--connect-timeout`, `--retries`) and their environment variables. Throws a
+   * usage error when no URL is given.
+   */
+  connection(): RegistryHttpOptions;
+  /** Prints a result as JSON on stdout. */
+  print(value: unknown): void;
+  /**
+   * The progress line of the running command (stderr; drawn only after 1 s, on a TTY, without
+   * `--quiet`). Map a library function's `onProgress` to `ctx.progress.update(text)`.
+   */
+  readonly progress: Progress;
+}

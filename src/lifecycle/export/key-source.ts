@@ -1,0 +1,112 @@
+/**
+ * Reads the DEKs of one KEK out of a DEK registry and turns them into export lines: wrapped lines
+ * with no KMS call, plaintext lines by unwrapping with the KEK's KMS.
+ *
+ * @packageDocumentation
+ */
+import { CsfleError } from '../../errors';
+import type { Dek, DekRegistryAdmin, Kek } from '../../dek/model';
+import { listDekIds } from '../dek-listing';
+import type { KmsClient, KmsConfig } from '../../kms/driver';
+import { newKmsClient } from '../../kms/registry';
+import {
+  keyLinkOf,
+  parseKeyLink,
+  plaintextLineOf,
+  wrappedLineOf,
+  type ExportedKeyLine,
+  type KeyExportMode,
+} from './key-line';
+
+/** What a {@link DekSource} reads. */
+export interface DekSourceOptions {
+  registry: DekRegistryAdmin;
+  kekName: string;
+  /** Only these subjects (default: every subject with DEKs under the KEK). */
+  subjects?: readonly string[];
+  /** Include soft-deleted DEKs (and a soft-deleted KEK). */
+  includeDeleted: boolean;
+  mode: KeyExportMode;
+  /** Per-kmsType KMS config, for plaintext mode. */
+  kms: Readonly<Record<string, KmsConfig>>;
+}
+
+/** The DEK versions of one KEK, as export lines. */
+export class DekSource {
+  readonly #o: DekSourceOptions;
+  #kek: Promise<Kek> | undefined;
+  #kms: Promise<KmsClient> | undefined;
+
+  constructor(options: DekSourceOptions) {
+    this.#o = options;
+  }
+
+  /** The KEK (read once). Rejects `KEK_NOT_FOUND`. */
+  kek(): Promise<Kek> {
+    this.#kek ??= this.#o.registry.getKek(this.#o.kekName, { deleted: this.#o.includeDeleted }).then((kek) => {
+      if (!kek) {
+        throw new CsfleError('KEK_NOT_FOUND', 'No KEK to export keys from', { kekName: this.#o.kekName });
+      }
+      return kek;
+    });
+    return this.#kek;
+  }
+
+  /** Every DEK version of the selected subjects, all algorithms (registry order). */
+  async deks(): Promise<Dek[]> {
+    const { registry, kekName, includeDeleted } = this.#o;
+    await this.kek();
+    const out: Dek[] = [];
+    const ids = await listDekIds(registry, kekName, { deleted: includeDeleted, ...(this.#o.subjects ? { subjects: this.#o.subjects } : {}) });
+    for (const { subject, algorithm, version } of ids) {
+      const dek = await registry.getDek(kekName, subject, { algorithm, version, deleted: includeDeleted });
+      // A registry that ignores the algorithm filter answers another algorithm's DEK: skip it.
+      if (dek && dek.algorithm === algorithm && dek.version === version) out.push(dek);
+    }
+    return out;
+  }
+
+  /** The DEK a key link names, or `undefined` when the registry no longer has it. */
+  async dekOf(keyLink: string): Promise<Dek | undefined> {
+    const c = parseKeyLink(keyLink);
+    if (c.kekName !== this.#o.kekName) return undefined;
+    const dek = await this.#o.registry.getDek(c.kekName, c.subject, {
+      algorithm: c.algorithm,
+      version: c.version,
+      deleted: this.#o.includeDeleted,
+    });
+    return dek && keyLinkOf({ ...dek, kekName: c.kekName }) === keyLink ? dek : undefined;
+  }
+
+  /** The export line of a DEK (plaintext mode unwraps it with the KMS, or uses a shared KEK's material). */
+  async lineOf(dek: Dek): Promise<ExportedKeyLine> {
+    const kek = await this.kek();
+    if (this.#o.mode === 'wrapped') return wrappedLineOf(kek, dek);
+    let proto: Buffer;
+    if (dek.keyMaterial) {
+      proto = Buffer.from(dek.keyMaterial, 'base64');
+    } else if (dek.encryptedKeyMaterial) {
+      this.#kms ??= newKmsClient(kek.kmsType, kek.kmsKeyId, this.#o.kms[kek.kmsType] ?? {}, kek.kmsProps ?? {});
+      this.#kms.catch(() => (this.#kms = undefined));
+      try {
+        proto = await (await this.#kms).unwrap(Buffer.from(dek.encryptedKeyMaterial, 'base64'));
+      } catch (err) {
+        const ctx = { kekName: kek.name, subject: dek.subject, algorithm: dek.algorithm, dekVersion: dek.version };
+        if (err instanceof CsfleError) throw err.withContext(ctx, `Could not unwrap the DEK to export it: ${err.detail}`);
+        throw err;
+      }
+    } else {
+      throw new CsfleError('DEK_NOT_FOUND', 'The DEK record has no key material to export', {
+        kekName: kek.name,
+        subject: dek.subject,
+        algorithm: dek.algorithm,
+        dekVersion: dek.version,
+      });
+    }
+    try {
+      return plaintextLineOf(kek, dek, proto);
+    } finally {
+      proto.fill(0);
+    }
+  }
+}
