@@ -14,4 +14,6 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   /** Whether stderr is a terminal; the progress line is drawn only then. */
   errIsTTY?: boolean;
+  /** Reads standard input to its end (commands that take data on stdin, e.g. `inspect`). */
+  readStdin?(): Promise<Buffer>;
 }

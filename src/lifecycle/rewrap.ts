@@ -32,7 +32,10 @@ import { crashPoint } from './test-hooks';
 
 /** Options of {@link rewrapKek}. */
 export interface RewrapKekOptions {
-  /** The DEK registry (an admin client or HTTP settings; settings get a client without cache). */
+  /**
+   * The DEK registry: HTTP settings (a client without cache is made from them), or an admin
+   * client — give a `DekRegistryClient` `cacheCapacity: 0` so it reads the registry as it is now.
+   */
   dekRegistry: DekRegistryAdmin | RegistryHttpOptions;
   /** Per-kmsType driver config (as the serde's `kms` option); the KEK's kmsProps are merged on top. */
   kms?: Readonly<Record<string, KmsConfig>>;
@@ -108,7 +111,7 @@ export async function rewrapKek(options: RewrapKekOptions): Promise<RewrapReport
   const { kekName } = options;
   const kek = await liveKek(registry, kekName);
   const kms = await newKmsClient(kek.kmsType, kek.kmsKeyId, options.kms?.[kek.kmsType] ?? {}, kek.kmsProps);
-  const journalPath = options.journalPath ?? `kafka-csfle-rewrap-${kekName}.journal`;
+  const journalPath = options.journalPath ?? `kafka-csfle-rewrap-${kekName.replace(/[^A-Za-z0-9_-]/g, '_')}.journal`;
   const dryRun = options.dryRun === true;
   const report: RewrapReport = {
     kekName,

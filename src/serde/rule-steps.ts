@@ -14,6 +14,7 @@ import type { Metadata, Rule, RuleSet } from '../rules/model';
 import type { FieldPlan, PlanOptions, ValueTransform } from '../rules/schema-format';
 import { TagResolver } from '../rules/tag-resolver';
 import type { WarnOnce } from './warn-once';
+import type { DekUseListener } from './options';
 
 /** One rule, ready to run. */
 export interface RuleStep {
@@ -32,6 +33,8 @@ export interface RuleStep {
   lastWriteLeaf?: FieldLeaf;
   /** Per-step memo of the read leaf (it reads the key ring's live map of DEK versions). */
   readLeaf?: FieldLeaf;
+  /** Told the DEK version of each field this step encrypts or decrypts. */
+  readonly onDekUse?: DekUseListener | undefined;
 }
 
 /** Inputs of {@link compileRuleSteps}. */
@@ -48,6 +51,7 @@ export interface RuleStepsInput {
   isKey?: boolean;
   /** Where compile-time warnings go (once per serde). */
   warnings?: WarnOnce;
+  onDekUse?: DekUseListener | undefined;
 }
 
 /** Compiled steps: domain rules (fields) and encoding rules (payload), in execution order. */
@@ -117,9 +121,9 @@ export function compileRuleSteps(input: RuleStepsInput): CompiledSteps {
           throw err;
         }
         if (plan.unsupported) warnUnsupported(input, rule, plan.unsupported);
-        steps.push({ rule, kind: 'field', onFailure, params, transform: plan.transform, fieldPaths: plan.fieldPaths, writeRequest });
+        steps.push({ rule, kind: 'field', onFailure, params, transform: plan.transform, fieldPaths: plan.fieldPaths, writeRequest, onDekUse: input.onDekUse });
       } else {
-        steps.push({ rule, kind: 'payload', onFailure, params, transform: undefined, fieldPaths: [], writeRequest });
+        steps.push({ rule, kind: 'payload', onFailure, params, transform: undefined, fieldPaths: [], writeRequest, onDekUse: input.onDekUse });
       }
     }
     return direction === 'READ' ? steps.reverse() : steps;

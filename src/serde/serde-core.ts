@@ -183,6 +183,7 @@ export class SerdeCore<P extends ParsedSchemaBase = ParsedSchemaBase, S = unknow
         direction,
         isKey: this.options.isKey ?? false,
         warnings: this.warnings,
+        onDekUse: this.options.onDekUse,
       });
       return { id, ...(guid !== undefined ? { guid } : {}), subject: subj, parsed: parsed.parsed, recordFullName: parsed.parsed.recordFullName, steps };
     } catch (err) {

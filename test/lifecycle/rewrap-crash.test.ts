@@ -1,5 +1,6 @@
 /**
- * KEK rewrap killed (SIGKILL, real child process) at every step boundary, then resumed, against
+ * KEK rewrap (`kafka-csfle kek rewrap` in a child process) killed with SIGKILL at every step
+ * boundary, then resumed (`--resume`), against
  * AxonOps with in-memory storage and with PostgreSQL storage. After each resume every record
  * written before decrypts in a fresh consumer and every DEK holds new material; while a DEK is
  * missing (between delete and create) a fresh reader gets a retryable DEK_NOT_FOUND.
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AvroDeserializer, CRASH_AT_ENV, CsfleError, DekRegistryClient, HttpSchemaSource, rewrapKek } from '../../src/index';
+import { run } from '../../src/cli/program';
 import { AxonOpsProcess, createPgDatabase, requireEnv, uniq } from '../registry/helpers';
 import { expectReadable, worldDeks, writeWorld } from './fixtures';
 
@@ -20,9 +22,10 @@ const STEPS = ['after-journal', 'after-soft-delete', 'after-delete', 'after-crea
 
 function runRewrapProcess(url: string, kek: string, journal: string, crashAt: string): Promise<{ code: number | null; signal: string | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join('test', 'lifecycle', 'procs', 'rewrap.ts')], {
+    const argv = ['kek', 'rewrap', kek, '--journal', journal, '--kms-config', `secret=${SECRET}`, '--url', url];
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join('src', 'cli', 'main.ts'), ...argv], {
       cwd: ROOT,
-      env: { ...process.env, SCHEMA_REGISTRY_URL: url, CSFLE_KEK: kek, CSFLE_JOURNAL: journal, CSFLE_LOCAL_SECRET: SECRET, [CRASH_AT_ENV]: crashAt },
+      env: { ...process.env, [CRASH_AT_ENV]: crashAt },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -31,6 +34,13 @@ function runRewrapProcess(url: string, kek: string, journal: string, crashAt: st
     child.on('error', reject);
     child.on('exit', (code, signal) => resolve({ code, signal, out }));
   });
+}
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await run(argv, { out: (t) => (out += t), err: (t) => (err += t), env: {}, errIsTTY: false });
+  return { code, out, err };
 }
 
 function crashSuite(name: string, registryUrl: () => string): void {
@@ -71,10 +81,12 @@ function crashSuite(name: string, registryUrl: () => string): void {
         expect(atCrash?.encryptedKeyMaterial).toBe(lines[1]!['newWrapped']);
       }
 
-      const without = await rewrapKek({ dekRegistry: { url }, kms, kekName: kek, journalPath: journal }).catch((e: unknown) => e);
-      expect(without).toMatchObject({ code: 'REWRAP_FAILED' });
-      const resumed = await rewrapKek({ dekRegistry: { url }, kms, kekName: kek, journalPath: journal, resume: true });
-      expect(resumed).toMatchObject({ resumed: 1, restored: 0, failed: 0, total: 3, rewrapped: 2, unchanged: 1 });
+      const without = await cli('kek', 'rewrap', kek, '--journal', journal, '--kms-config', `secret=${SECRET}`, '--url', url);
+      expect(without.code).toBe(1);
+      expect(JSON.parse(without.err)).toMatchObject({ error: { code: 'REWRAP_FAILED' } });
+      const resumed = await cli('kek', 'rewrap', kek, '--journal', journal, '--resume', '--kms-config', `secret=${SECRET}`, '--url', url);
+      expect(resumed.code, resumed.err).toBe(0);
+      expect(JSON.parse(resumed.out)).toMatchObject({ resumed: 1, restored: 0, failed: 0, total: 3, rewrapped: 2, unchanged: 1 });
 
       const after = await worldDeks(admin, kek);
       after.forEach((d, i) => {

@@ -77,6 +77,17 @@ describe('rewrapKek (in-memory registry, local-kms)', () => {
     expect(existsSync(`${journalPath}.lock`)).toBe(false);
   });
 
+  it('with concurrency: every DEK once, the journal well formed', async () => {
+    const { schemaRegistry, dekRegistry, world, journalPath } = await setup();
+    const report = await rewrapKek({ dekRegistry, kms, kekName: 'orders', journalPath, concurrency: 3 });
+    expect(report).toMatchObject({ total: 3, rewrapped: 3, failed: 0 });
+    const lines = readFileSync(journalPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type?: string });
+    expect(lines.filter((l) => l.type === 'intent')).toHaveLength(3);
+    expect(lines.filter((l) => l.type === 'done')).toHaveLength(3);
+    await expectReadable(world, schemaRegistry, dekRegistry);
+    expect(JSON.stringify(report)).not.toMatch(/keyMaterial/);
+  });
+
   it('soft-deleted DEKs are skipped by default and rewrapped (staying soft-deleted) with includeDeleted', async () => {
     const { schemaRegistry, dekRegistry, world, journalPath } = await setup();
     await dekRegistry.deleteDek('orders', 'orders-a-value', { algorithm: 'AES256_GCM', version: 1 });

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AvroDeserializer, CsfleError, DekRegistryClient, InMemoryDekRegistry, InMemorySchemaRegistry, shredDeks } from '../../src/index';
+import { run } from '../../src/cli/program';
 import { requireEnv, uniq } from '../registry/helpers';
 import { expectReadable, writeWorld, type KeyWorld } from './fixtures';
 
@@ -51,6 +52,28 @@ describe('shredDeks', () => {
     await expectReadable(rest, { url }, { url });
     const again = await shredDeks({ dekRegistry: { url }, kekName: kek, subject: `${kek}-a-value` }).catch((e: unknown) => e);
     expect(again).toMatchObject({ code: 'DEK_NOT_FOUND' });
+  });
+
+  it('CLI: dek shred refuses without --yes (CONFIRMATION_REQUIRED, nothing deleted); with --yes prints what it destroyed', async () => {
+    const url = requireEnv('SCHEMA_REGISTRY_URL');
+    const kek = uniq('shredcli');
+    const admin = new DekRegistryClient({ url, cacheCapacity: 0 });
+    await writeWorld({ schemaRegistry: () => ({ url }), dekRegistry: admin, dekRegistryForSerde: () => ({ url }), kek, kmsType: 'local-kms', kmsKeyId: 'k', kms });
+    const cli = async (...argv: string[]) => {
+      let out = '';
+      let err = '';
+      const code = await run([...argv, '--url', url], { out: (t) => (out += t), err: (t) => (err += t), env: {}, errIsTTY: false });
+      return { code, out, err };
+    };
+    const refused = await cli('dek', 'shred', kek, `${kek}-b-value`);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.err)).toMatchObject({ error: { code: 'CONFIRMATION_REQUIRED', kekName: kek } });
+    expect(await admin.listDekVersions(kek, `${kek}-b-value`, { algorithm: 'AES256_SIV' })).toEqual([1]);
+    const done = await cli('dek', 'shred', kek, `${kek}-b-value`, '--algorithm', 'AES256_SIV', '--yes');
+    expect(done.code, done.err).toBe(0);
+    expect(JSON.parse(done.out)).toEqual({ kekName: kek, subject: `${kek}-b-value`, destroyed: [{ subject: `${kek}-b-value`, algorithm: 'AES256_SIV', version: 1 }] });
+    expect(await admin.listDekVersions(kek, `${kek}-b-value`, { algorithm: 'AES256_SIV', deleted: true })).toEqual([]);
+    expect((await cli('dek', 'shred', kek, `${kek}-a-value`, '--version', 'x', '--yes')).code).toBe(2);
   });
 
   it('one version and one algorithm only; a soft-deleted version left by a killed run is finished', async () => {
