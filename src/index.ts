@@ -63,6 +63,7 @@ export {
   type TinkJsonKeyset,
   type TinkJsonKey,
 } from './crypto/tink-keyset';
+export { readTopic, type TopicRecord } from './kafka/topic-reader';
 export { rewrapKek, type RewrapKekOptions, type RewrapReport, type RewrapProgress, type RewrapFailure } from './lifecycle/rewrap';
 export { shredDeks, type ShredDeksOptions, type ShredReport } from './lifecycle/shred';
 export { listDekIds, type DekId, type DekIdFilter } from './lifecycle/dek-listing';

@@ -10,9 +10,11 @@ import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { CsfleError, type RegistryHttpOptions } from '../index';
 import { intArg, UsageError } from './args';
+import { registerDecrypt } from './commands/decrypt';
 import { registerDek } from './commands/dek';
 import { registerKek } from './commands/kek';
 import { registerInspect } from './commands/inspect';
+import { registerKeys } from './commands/keys';
 import { registerSchema } from './commands/schema';
 import { registerTopicAudit } from './commands/topic-audit';
 import type { CliContext } from './context';
@@ -132,6 +134,8 @@ export function buildProgram(io: CliIo): { program: Command; ctx: CliContext; fi
   registerKek(program, ctx);
   registerDek(program, ctx);
   registerSchema(program, ctx);
+  registerKeys(program, ctx);
+  registerDecrypt(program, ctx);
   registerInspect(program, ctx);
   registerTopicAudit(program, ctx);
 

@@ -1,28 +1,36 @@
 /**
- * KEK rewrap across KMSs: Vault transit (test double) with a rotated key whose old version is then
- * retired, and AWS KMS (moto). Records written before stay readable by a fresh consumer.
+ * KEK rewrap across KMSs: Vault transit (test double) and Azure Key Vault (test double, version
+ * prefix) with a rotated key whose old version is then retired, and AWS KMS (moto). Records written before stay readable by a fresh consumer.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { awsKmsDriver, hcVaultDriver, InMemoryDekRegistry, InMemorySchemaRegistry, newKmsClient, registerKmsDriver, rewrapKek, type KmsConfig } from '../../src/index';
+import { awsKmsDriver, azureKmsDriver, hcVaultDriver, InMemoryDekRegistry, InMemorySchemaRegistry, newKmsClient, registerKmsDriver, rewrapKek, type KmsConfig } from '../../src/index';
 import { startFakeVault, type FakeVault } from '../kms/fakes/vault-transit';
+import { startFakeKeyVault, type FakeKeyVault } from '../kms/fakes/azure-key-vault';
 import { requireEnv } from '../kms/helpers/env';
 import { createKey, TEST_CREDS } from '../kms/helpers/moto';
 import { expectReadable, worldDeks, writeWorld } from './fixtures';
 
 let vault: FakeVault;
+let kv: FakeKeyVault;
 const TOKEN = 'hvs.lifecycle-token';
 
 beforeAll(async () => {
   registerKmsDriver(hcVaultDriver);
   registerKmsDriver(awsKmsDriver);
+  registerKmsDriver(azureKmsDriver);
+  kv = await startFakeKeyVault();
+  kv.clients.set('app-1', 'azure-client-secret');
   vault = await startFakeVault();
   vault.tokens.add(TOKEN);
 });
-afterAll(async () => vault?.close());
+afterAll(async () => {
+  await vault?.close();
+  await kv?.close();
+});
 
 async function world(kmsType: string, kmsKeyId: string, kms: Record<string, KmsConfig>) {
   const schemaRegistry = new InMemorySchemaRegistry();
@@ -66,6 +74,32 @@ describe('rewrapKek with AWS KMS (moto)', () => {
     expect(report).toMatchObject({ kmsType: 'aws-kms', kmsKeyId: arn, total: 3, rewrapped: 3, failed: 0 });
     const after = await worldDeks(dekRegistry, 'kek1');
     after.forEach((d, i) => expect(d.encryptedKeyMaterial).not.toBe(before[i]!.encryptedKeyMaterial));
+    await expectReadable(w, schemaRegistry, dekRegistry);
+  });
+});
+
+describe('rewrapKek with Azure Key Vault', () => {
+  it('with encrypt.azure.key.version.save: after a rotation, DEKs carry the current version prefix; records decrypt once the old version is disabled', async () => {
+    const key = kv.addKey('orders');
+    const v1 = key.versions[0]!.version;
+    const kms = {
+      'azure-kms': {
+        'tenant.id': kv.tenant,
+        'client.id': 'app-1',
+        'client.secret': 'azure-client-secret',
+        'azure.authority.host': kv.url,
+        'azure.disable.challenge.resource.verification': 'true',
+        'ssl.ca.location': kv.caFile,
+        'encrypt.azure.key.version.save': 'true',
+      },
+    };
+    const { schemaRegistry, dekRegistry, world: w, journalPath } = await world('azure-kms', `${kv.url}/keys/orders`, kms);
+    const prefix = (d: { encryptedKeyMaterial?: string }) => Buffer.from(d.encryptedKeyMaterial!, 'base64').subarray(0, 42).toString('latin1');
+    for (const d of await worldDeks(dekRegistry, 'kek1')) expect(prefix(d)).toBe(`azure:v1:${v1}:`);
+    const v2 = kv.rotate('orders').version;
+    expect(await rewrapKek({ dekRegistry, kms, kekName: 'kek1', journalPath })).toMatchObject({ total: 3, rewrapped: 3, failed: 0 });
+    for (const d of await worldDeks(dekRegistry, 'kek1')) expect(prefix(d)).toBe(`azure:v1:${v2}:`);
+    key.versions[0]!.enabled = false;
     await expectReadable(w, schemaRegistry, dekRegistry);
   });
 });

@@ -6,9 +6,9 @@
  */
 import { CsfleError } from '../../errors';
 import type { Dek, DekRegistryAdmin, Kek } from '../../dek/model';
-import { listDekIds } from '../dek-listing';
 import type { KmsClient, KmsConfig } from '../../kms/driver';
 import { newKmsClient } from '../../kms/registry';
+import { listDekIds } from '../dek-listing';
 import {
   keyLinkOf,
   parseKeyLink,
