@@ -32,6 +32,7 @@ import {
   type DekAlgorithm,
   type RuleSet,
 } from '../../src/index';
+import { encryptRuleSet } from '../helpers/fixtures';
 
 export const SLOW_MS = 1000;
 const SECRET = 'fuzz-secret-0f1e2d3c';
@@ -195,18 +196,7 @@ export interface Scenario {
 }
 
 function fieldRules(algorithm: DekAlgorithm, extra: Record<string, string> = {}): RuleSet {
-  return {
-    domainRules: [
-      {
-        name: 'encrypt-pii',
-        kind: 'TRANSFORM',
-        mode: 'WRITEREAD',
-        type: 'ENCRYPT',
-        tags: ['PII'],
-        params: { 'encrypt.kek.name': KEK, 'encrypt.kms.type': 'local-kms', 'encrypt.kms.key.id': 'fuzz-key', 'encrypt.dek.algorithm': algorithm, ...extra },
-      },
-    ],
-  };
+  return encryptRuleSet({ 'encrypt.kek.name': KEK, 'encrypt.kms.type': 'local-kms', 'encrypt.kms.key.id': 'fuzz-key', 'encrypt.dek.algorithm': algorithm, ...extra });
 }
 
 function payloadRules(algorithm: DekAlgorithm): RuleSet {
