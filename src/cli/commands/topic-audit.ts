@@ -6,25 +6,10 @@
  * @packageDocumentation
  */
 import { Option, type Command } from 'commander';
-import { auditTopic, DEFAULT_AUDIT_GROUP, HttpSchemaSource, type KafkaConnection, type SubjectNameStrategy } from '../../index';
+import { auditTopic, DEFAULT_AUDIT_GROUP, HttpSchemaSource, type SubjectNameStrategy } from '../../index';
 import { intArg, UsageError } from '../args';
 import type { CliContext } from '../context';
-
-/** The `topic` command group, created by whichever topic command registers first. */
-export function topicGroup(program: Command): Command {
-  return program.commands.find((c) => c.name() === 'topic') ?? program.command('topic').description('jobs over a Kafka topic');
-}
-
-/** Kafka connection from `--brokers` / `KAFKA_BROKERS`, `--kafka-ssl` and the `KAFKA_SASL_*` variables. */
-function kafkaConnection(o: { brokers?: string; kafkaSsl?: boolean }, env: CliContext['io']['env']): KafkaConnection {
-  const brokers = (o.brokers ?? env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
-  if (brokers.length === 0) throw new UsageError('no Kafka brokers: pass --brokers or set KAFKA_BROKERS');
-  const conn: KafkaConnection = { brokers };
-  if (o.kafkaSsl) conn.ssl = true;
-  const mechanism = env.KAFKA_SASL_MECHANISM;
-  if (mechanism) conn.sasl = { mechanism, username: env.KAFKA_SASL_USERNAME ?? '', password: env.KAFKA_SASL_PASSWORD ?? '' };
-  return conn;
-}
+import { kafkaConnection, topicGroup } from './topic';
 
 /** Registers `topic audit`. */
 export function registerTopicAudit(program: Command, ctx: CliContext): void {
