@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import type { SerdeStats } from '../observe/stats';
 import { CsfleError, SerdeError } from '../errors';
 import type { ParsedSchemaBase, SchemaFormat } from '../rules/schema-format';
 import {
@@ -56,6 +57,14 @@ export class SchemaDeserializer<P extends ParsedSchemaBase, S = unknown> {
     this.#core = new SerdeCore(format, options);
     this.#options = options;
     this.#header = options.isKey ? KEY_SCHEMA_ID_HEADER : VALUE_SCHEMA_ID_HEADER;
+  }
+
+  /**
+   * A plain-object snapshot of this serde's counters: encryptions and decryptions per DEK version,
+   * KMS wrap/unwrap calls, DEK registry calls, key cache hits/misses/negative hits, live ciphers.
+   */
+  stats(): SerdeStats {
+    return this.#core.keyRing.stats();
   }
 
   /**

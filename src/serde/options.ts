@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import type { KeyRingLogger } from '../dek/key-ring';
+import type { KeyRingLogger, KeyRingPolicy } from '../dek/key-ring';
 import type { DekRegistry } from '../dek/model';
 import type { KmsConfig } from '../kms/driver';
 import type { RuleOverride } from '../rules/actions';
@@ -29,20 +29,13 @@ export type SubjectNameStrategy =
  */
 export type DekUseListener = (direction: 'READ' | 'WRITE', dekVersion: number, kekName: string) => void;
 
-/** Key ring (DEK cache) tuning. */
-export interface KeyRingOptions {
-  /** How long a "latest DEK" lookup is trusted before re-checking the registry (default: 5 min). */
-  latestTtlMs?: number;
-  /** Max cached unwrapped DEKs (default 10 000; oldest evicted first). */
-  capacity?: number;
-  /**
-   * How long a KMS refusal to unwrap a DEK, and a schema id / GUID that could not be fetched, are
-   * remembered before asking again; also the period of `onFailure: NONE` warnings (default 30 s).
-   */
-  failureTtlMs?: number;
-  /** After a failed refresh of the latest DEK, how long the DEK in hand is used before retrying (default 30 s). */
-  retryAfterMs?: number;
-}
+/**
+ * Key ring (DEK cache) tuning: `capacity`, `maxKeyAgeMs`, `maxEncryptionsPerDek`, `failureTtlMs`,
+ * `latestTtlMs`, `retryAfterMs` (see {@link KeyRingPolicy} for each default). The serde also
+ * remembers schema ids / GUIDs that could not be fetched for `failureTtlMs`, and logs an
+ * `onFailure: NONE` failure at most once per (rule, subject, error code) and `failureTtlMs`.
+ */
+export interface KeyRingOptions extends KeyRingPolicy {}
 
 /** Options shared by serializer and deserializer. */
 export interface SerdeOptions {

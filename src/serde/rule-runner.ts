@@ -42,14 +42,14 @@ function writeLeaf(step: RuleStep, key: WriteKey): FieldLeaf {
 function readLeaf(step: RuleStep, keyRing: KeyRing, subject: string): FieldLeaf {
   if (!step.readLeaf) {
     const p = step.params!;
-    const versions = keyRing.dekVersions(p.kekName, subject, p.algorithm);
+    const lookup = keyRing.readerFor(p.kekName, subject, p.algorithm);
     const listen = step.onDekUse;
     const kekName = p.kekName;
     step.readLeaf = decryptingLeaf(
       listen === undefined
-        ? (version) => versions.get(version)
+        ? lookup
         : (version) => {
-            const cipher = versions.get(version);
+            const cipher = lookup(version);
             if (cipher !== undefined) listen('READ', version, kekName);
             return cipher;
           },
@@ -122,11 +122,37 @@ async function runSteps<T>(
   return v;
 }
 
-/** Runs `op` with the step's current write key: from the key ring's cache, else fetched or created. */
+/**
+ * Runs `op` with the step's current write key: from the key ring's cache, else fetched or created.
+ * A key used up mid-record (`maxEncryptionsPerDek`) or wiped meanwhile (evicted, past its age) is
+ * replaced by the key ring's current one and `op` runs again (it only builds a new value).
+ */
 function withWriteKey<T>(step: RuleStep, keyRing: KeyRing, op: (leaf: FieldLeaf) => T): T | Promise<T> {
   const key = keyRing.peekWriteKey(step.writeRequest!);
-  if (key) return op(writeLeaf(step, key));
-  return Promise.resolve(keyRing.writeKey(step.writeRequest!)).then((fetched) => op(writeLeaf(step, fetched)));
+  if (key) {
+    try {
+      return op(writeLeaf(step, key));
+    } catch (err) {
+      if (!isKeyGone(err)) throw err;
+    }
+  }
+  return runWithFetchedKey(step, keyRing, op, 0);
+}
+
+const MAX_WRITE_KEY_ATTEMPTS = 3;
+
+function isKeyGone(err: unknown): boolean {
+  return err instanceof CsfleError && (err.code === 'DEK_USAGE_LIMIT' || err.code === 'KEY_DESTROYED');
+}
+
+async function runWithFetchedKey<T>(step: RuleStep, keyRing: KeyRing, op: (leaf: FieldLeaf) => T, attempt: number): Promise<T> {
+  const fetched = await keyRing.writeKey(step.writeRequest!);
+  try {
+    return op(writeLeaf(step, fetched));
+  } catch (err) {
+    if (!isKeyGone(err) || attempt + 1 >= MAX_WRITE_KEY_ATTEMPTS) throw err;
+    return runWithFetchedKey(step, keyRing, op, attempt + 1);
+  }
 }
 
 /**
@@ -154,7 +180,7 @@ async function loadVersionsAndRun<T>(
   const p = step.params!;
   let needed = first;
   for (let i = 0; ; i++) {
-    await keyRing.readKey(p.kekName, subject, p.algorithm, needed.version); // fills keyRing.dekVersions(...)
+    await keyRing.readKey(p.kekName, subject, p.algorithm, needed.version); // fills keyRing.readerFor(...)
     try {
       return op(leaf);
     } catch (err) {

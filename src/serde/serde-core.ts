@@ -71,12 +71,9 @@ export class SerdeCore<P extends ParsedSchemaBase = ParsedSchemaBase, S = unknow
     this.source = resolveSchemaSource(options.schemaRegistry);
     this.dekRegistry = resolveDekRegistry(options.dekRegistry);
     this.keyRing = new KeyRing({
+      ...options.keyRing,
       registry: this.dekRegistry,
       ...(options.kms !== undefined ? { kms: options.kms } : {}),
-      ...(options.keyRing?.latestTtlMs !== undefined ? { latestTtlMs: options.keyRing.latestTtlMs } : {}),
-      ...(options.keyRing?.capacity !== undefined ? { capacity: options.keyRing.capacity } : {}),
-      ...(options.keyRing?.failureTtlMs !== undefined ? { failureTtlMs: options.keyRing.failureTtlMs } : {}),
-      ...(options.keyRing?.retryAfterMs !== undefined ? { retryAfterMs: options.keyRing.retryAfterMs } : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
     });
     this.#failureTtlMs = options.keyRing?.failureTtlMs ?? DEFAULT_FAILURE_TTL_MS;

@@ -1,0 +1,160 @@
+/**
+ * Where a KeyRing's keys come from: the DEK registry (KEKs and DEKs) and the KMS (wrap/unwrap).
+ * Counts every call, caches KEK records and KMS clients, and refuses to revive soft-deleted keys
+ * on the producer side.
+ *
+ * @packageDocumentation
+ */
+import { CsfleError, DekRegistryError } from '../errors';
+import type { KmsClient, KmsConfig } from '../kms/driver';
+import { newKmsClient } from '../kms/registry';
+import type { KeyRingCounters } from '../observe/stats';
+import type { Dek, DekAlgorithm, DekRegistry, GetDekOptions, Kek } from './model';
+
+/** What a producer's KEK lookup needs to auto-register the KEK. */
+export interface KekCreation {
+  kmsType?: string;
+  kmsKeyId?: string;
+  subject: string;
+}
+
+/** Counted, cached access to the DEK registry and the KMS. */
+export class KeySource {
+  readonly #registry: DekRegistry;
+  readonly #kms: Readonly<Record<string, KmsConfig>>;
+  readonly #counters: KeyRingCounters;
+  readonly #keks = new Map<string, Promise<Kek>>();
+  readonly #kmsClients = new Map<string, Promise<KmsClient>>();
+
+  constructor(registry: DekRegistry, kms: Readonly<Record<string, KmsConfig>>, counters: KeyRingCounters) {
+    this.#registry = registry;
+    this.#kms = kms;
+    this.#counters = counters;
+  }
+
+  /** Drops the cached KEKs and KMS clients. */
+  clear(): void {
+    this.#keks.clear();
+    this.#kmsClients.clear();
+  }
+
+  /** A DEK record (one registry call, or none when the registry client has it cached). */
+  getDek(kekName: string, subject: string, options: GetDekOptions): Promise<Dek | undefined> {
+    this.#counters.registryCalls++;
+    return this.#registry.getDek(kekName, subject, options);
+  }
+
+  registerDek(kekName: string, subject: string, version: number, algorithm: DekAlgorithm, encryptedKeyMaterial: string | undefined): Promise<Dek> {
+    this.#counters.registryCalls++;
+    return this.#registry.registerDek(kekName, {
+      subject,
+      version,
+      algorithm,
+      ...(encryptedKeyMaterial !== undefined ? { encryptedKeyMaterial } : {}),
+    });
+  }
+
+  /** The KEK for consumers: soft-deleted KEKs are fine (records written before stay readable). */
+  readKek(name: string): Promise<Kek> {
+    return this.#cachedKek(`r\u0000${name}`, () => this.#loadReadKek(name));
+  }
+
+  /**
+   * The KEK for producers: registered from the rule params if absent; a soft-deleted KEK is never
+   * revived (`KEK_DELETED`).
+   */
+  writeKek(name: string, create: KekCreation): Promise<Kek> {
+    return this.#cachedKek(`w\u0000${name}`, () => this.#loadWriteKek(name, create));
+  }
+
+  /** Wraps a fresh DEK proto with the KEK. */
+  async wrap(kek: Kek, proto: Buffer): Promise<Buffer> {
+    const kms = await this.#kmsClient(kek);
+    this.#counters.kmsWrapCalls++;
+    return kms.wrap(proto);
+  }
+
+  /**
+   * The DEK's Tink key proto: unwrapped by the KMS, or as given by a shared KEK. The caller wipes
+   * it once the cipher is built.
+   */
+  async unwrap(kek: Kek, dek: Dek): Promise<Buffer> {
+    const ctx = { kekName: kek.name, subject: dek.subject, algorithm: dek.algorithm, dekVersion: dek.version };
+    if (dek.keyMaterial) return Buffer.from(dek.keyMaterial, 'base64');
+    if (!dek.encryptedKeyMaterial) throw new DekRegistryError('DEK_NOT_FOUND', 'The DEK record has no key material', ctx);
+    const kms = await this.#kmsClient(kek);
+    this.#counters.kmsUnwrapCalls++;
+    try {
+      return await kms.unwrap(Buffer.from(dek.encryptedKeyMaterial, 'base64'));
+    } catch (err) {
+      if (err instanceof CsfleError) throw err.withContext(ctx, `Could not unwrap the DEK: ${err.detail}`);
+      throw err;
+    }
+  }
+
+  #cachedKek(key: string, load: () => Promise<Kek>): Promise<Kek> {
+    let pending = this.#keks.get(key);
+    if (!pending) {
+      pending = load();
+      pending.catch(() => this.#keks.delete(key));
+      this.#keks.set(key, pending);
+    }
+    return pending;
+  }
+
+  async #loadReadKek(name: string): Promise<Kek> {
+    this.#counters.registryCalls++;
+    const kek = await this.#registry.getKek(name, { deleted: true });
+    if (!kek) throw new DekRegistryError('KEK_NOT_FOUND', 'No KEK found during consume', { kekName: name });
+    return kek;
+  }
+
+  async #loadWriteKek(name: string, create: KekCreation): Promise<Kek> {
+    this.#counters.registryCalls++;
+    let kek = await this.#registry.getKek(name, { deleted: false });
+    if (kek) return kek;
+    await this.#refuseDeletedKek(name, create.subject);
+    if (!create.kmsType || !create.kmsKeyId) {
+      throw new DekRegistryError(
+        'KEK_NOT_FOUND',
+        'No KEK registered under this name; set encrypt.kms.type and encrypt.kms.key.id in the rule params (or schema metadata properties) to auto-register it',
+        { kekName: name, subject: create.subject },
+      );
+    }
+    try {
+      this.#counters.registryCalls++;
+      kek = await this.#registry.registerKek({ name, kmsType: create.kmsType, kmsKeyId: create.kmsKeyId, shared: false });
+    } catch (err) {
+      if (!(err instanceof DekRegistryError && err.code === 'CONFLICT')) throw err;
+      this.#counters.registryCalls++;
+      kek = await this.#registry.getKek(name, { deleted: false });
+      if (!kek) await this.#refuseDeletedKek(name, create.subject);
+    }
+    if (!kek) throw new DekRegistryError('KEK_NOT_FOUND', 'KEK could not be registered', { kekName: name, subject: create.subject });
+    return kek;
+  }
+
+  /** `KEK_DELETED` when the KEK exists soft-deleted. */
+  async #refuseDeletedKek(name: string, subject: string): Promise<void> {
+    this.#counters.registryCalls++;
+    const deleted = await this.#registry.getKek(name, { deleted: true });
+    if (!deleted) return;
+    throw new DekRegistryError(
+      'KEK_DELETED',
+      `KEK '${name}' is soft-deleted and a producer never revives it. Undelete it with \`kafka-csfle kek undelete ${name}\` ` +
+        `(and its DEKs with \`kafka-csfle dek undelete ${name} ${subject} --version N\`), or point the rule at another KEK`,
+      { kekName: name, subject },
+    );
+  }
+
+  #kmsClient(kek: Kek): Promise<KmsClient> {
+    const key = `${kek.name}\u0000${kek.kmsType}\u0000${kek.kmsKeyId}`;
+    let client = this.#kmsClients.get(key);
+    if (!client) {
+      client = newKmsClient(kek.kmsType, kek.kmsKeyId, this.#kms[kek.kmsType] ?? {}, kek.kmsProps ?? {});
+      client.catch(() => this.#kmsClients.delete(key));
+      this.#kmsClients.set(key, client);
+    }
+    return client;
+  }
+}
