@@ -64,7 +64,7 @@ export class SchemaDeserializer<P extends ParsedSchemaBase, S = unknown> {
    * KMS wrap/unwrap calls, DEK registry calls, key cache hits/misses/negative hits, live ciphers.
    */
   stats(): SerdeStats {
-    return this.#core.keyRing.stats();
+    return this.#core.stats();
   }
 
   /**

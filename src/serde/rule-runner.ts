@@ -7,6 +7,9 @@
 import type { KeyRing, WriteKey } from '../dek/key-ring';
 import { CsfleError, RuleError, type CsfleErrorContext } from '../errors';
 import { decryptingLeaf, DekVersionNeeded, encryptingLeaf, type FieldLeaf } from '../rules/field-cipher';
+import type { DekCipher } from '../crypto/dek-cipher';
+import type { DekUsageCounters } from '../observe/stats';
+import type { Direction } from '../rules/actions';
 import type { RuleStep } from './rule-steps';
 import type { WarnOnce } from './warn-once';
 
@@ -39,10 +42,27 @@ function writeLeaf(step: RuleStep, key: WriteKey): FieldLeaf {
   return step.lastWriteLeaf!;
 }
 
+/** Counts a payload (ENCRYPT_PAYLOAD) encryption or decryption on the DEK version's usage counters. */
+function countPayload(cipher: DekCipher | undefined, encrypted: boolean): void {
+  const usage = (cipher as { usage?: DekUsageCounters } | undefined)?.usage;
+  if (usage === undefined) return;
+  if (encrypted) usage.payloadEncryptions++;
+  else usage.payloadDecryptions++;
+}
+
 function readLeaf(step: RuleStep, keyRing: KeyRing, subject: string): FieldLeaf {
   if (!step.readLeaf) {
     const p = step.params!;
-    const lookup = keyRing.readerFor(p.kekName, subject, p.algorithm);
+    const reader = keyRing.readerFor(p.kekName, subject, p.algorithm);
+    // Payload steps remember the cipher last used, to count payload decryptions per DEK version.
+    const lookup =
+      step.kind === 'payload'
+        ? (version: number) => {
+            const cipher = reader(version);
+            step.lastReadCipher = cipher;
+            return cipher;
+          }
+        : reader;
     const listen = step.onDekUse;
     const kekName = p.kekName;
     step.readLeaf = decryptingLeaf(
@@ -98,7 +118,8 @@ async function runSteps<T>(
   steps: readonly RuleStep[],
   value: T,
   ctx: CsfleErrorContext,
-  direction: 'WRITE' | 'READ',
+  keyRing: KeyRing,
+  direction: Direction,
   warnings: WarnOnce | undefined,
   apply: (step: RuleStep, value: T) => T | Promise<T>,
 ): Promise<T> {
@@ -107,6 +128,7 @@ async function runSteps<T>(
     if (step.kind === 'field' && !step.transform) continue;
     if (step.kind === 'unsupported') {
       const err = unsupported(step, ctx);
+      reportFailure(keyRing, step, err, ctx, direction);
       if (step.onFailure === 'ERROR') throw err;
       warnNone(warnings, step, err, ctx, direction);
       continue;
@@ -115,11 +137,32 @@ async function runSteps<T>(
       const out = apply(step, v);
       v = out instanceof Promise ? await out : out;
     } catch (err) {
+      reportFailure(keyRing, step, err, ctx, direction);
       if (step.onFailure === 'ERROR') throw failure(step, err, ctx);
       warnNone(warnings, step, err, ctx, direction);
     }
   }
   return v;
+}
+
+/**
+ * A step failed: counted by error code; under `onFailure: NONE` the record goes on (in clear on
+ * write, with ciphertext on read), counted and audited as a pass-through. Off the hot path.
+ */
+export function reportFailure(keyRing: KeyRing, step: RuleStep, err: unknown, ctx: CsfleErrorContext, direction: Direction): void {
+  const t = keyRing.telemetry;
+  const code = err instanceof CsfleError ? err.code : 'RULE_FAILED';
+  t.metrics.failure(code, direction);
+  if (step.onFailure !== 'NONE') return;
+  const kekName = (err instanceof CsfleError ? err.context.kekName : undefined) ?? step.params?.kekName;
+  t.passThrough({
+    ruleName: step.rule.name,
+    subject: ctx.subject ?? '',
+    direction,
+    code,
+    ...(kekName !== undefined ? { kekName } : {}),
+    ...(ctx.topic !== undefined ? { topic: ctx.topic } : {}),
+  });
 }
 
 /**
@@ -192,20 +235,32 @@ async function loadVersionsAndRun<T>(
 
 /** Runs WRITE field steps; returns the transformed copy of `value` (input untouched). */
 export function runWriteFieldSteps(steps: readonly RuleStep[], keyRing: KeyRing, value: unknown, ctx: CsfleErrorContext, warnings?: WarnOnce): Promise<unknown> {
-  return runSteps(steps, value, ctx, 'WRITE', warnings, (step, v) => withWriteKey(step, keyRing, (leaf) => step.transform!(v, leaf)));
+  return runSteps(steps, value, ctx, keyRing, 'WRITE', warnings, (step, v) => withWriteKey(step, keyRing, (leaf) => step.transform!(v, leaf)));
 }
 
 /** Runs WRITE payload steps (ENCRYPT_PAYLOAD) on the encoded payload. */
 export function runWritePayloadSteps(steps: readonly RuleStep[], keyRing: KeyRing, payload: Buffer, ctx: CsfleErrorContext, warnings?: WarnOnce): Promise<Buffer> {
-  return runSteps(steps, payload, ctx, 'WRITE', warnings, (step, p) => withWriteKey(step, keyRing, (leaf) => leaf(p, '') as Buffer));
+  return runSteps(steps, payload, ctx, keyRing, 'WRITE', warnings, (step, p) =>
+    withWriteKey(step, keyRing, (leaf) => {
+      const out = leaf(p, '') as Buffer;
+      countPayload(step.lastWriteKey?.cipher, true);
+      return out;
+    }),
+  );
 }
 
 /** Runs READ field steps (already in reverse order); `value` is freshly decoded. */
 export function runReadFieldSteps(steps: readonly RuleStep[], keyRing: KeyRing, subject: string, value: unknown, ctx: CsfleErrorContext, warnings?: WarnOnce): Promise<unknown> {
-  return runSteps(steps, value, ctx, 'READ', warnings, (step, v) => withReadKeys(step, keyRing, subject, (leaf) => step.transform!(v, leaf)));
+  return runSteps(steps, value, ctx, keyRing, 'READ', warnings, (step, v) => withReadKeys(step, keyRing, subject, (leaf) => step.transform!(v, leaf)));
 }
 
 /** Runs READ payload steps (already in reverse order) on the framed payload. */
 export function runReadPayloadSteps(steps: readonly RuleStep[], keyRing: KeyRing, subject: string, payload: Buffer, ctx: CsfleErrorContext, warnings?: WarnOnce): Promise<Buffer> {
-  return runSteps(steps, payload, ctx, 'READ', warnings, (step, p) => withReadKeys(step, keyRing, subject, (leaf) => leaf(p, '') as Buffer));
+  return runSteps(steps, payload, ctx, keyRing, 'READ', warnings, (step, p) =>
+    withReadKeys(step, keyRing, subject, (leaf) => {
+      const out = leaf(p, '') as Buffer;
+      countPayload(step.lastReadCipher, false);
+      return out;
+    }),
+  );
 }

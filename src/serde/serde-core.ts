@@ -6,6 +6,8 @@
  */
 import { KeyRing } from '../dek/key-ring';
 import { LruCache } from '../dek/rest-cache';
+import type { SerdeStats } from '../observe/stats';
+import { Telemetry } from '../observe/telemetry';
 import type { DekRegistry } from '../dek/model';
 import { CsfleError, SchemaRegistryError, SerdeError } from '../errors';
 import type { Direction } from '../rules/actions';
@@ -15,6 +17,7 @@ import type { TagResolver } from '../rules/tag-resolver';
 import type { SerdeOptions } from './options';
 import { compileRuleSteps, type CompiledSteps } from './rule-steps';
 import type { RegisteredSchema, SchemaInfo, SchemaSource } from './schema-source';
+import { instrumentedSchemaSource } from './instrumented-source';
 import { resolveDekRegistry, resolveSchemaSource } from './sources';
 import { WarnOnce } from './warn-once';
 
@@ -68,16 +71,27 @@ export class SerdeCore<P extends ParsedSchemaBase = ParsedSchemaBase, S = unknow
       throw new SerdeError('SERIALIZATION_FAILED', 'Serde options are required: { schemaRegistry, dekRegistry, kms }');
     }
     this.options = options;
-    this.source = resolveSchemaSource(options.schemaRegistry);
+    const telemetry = new Telemetry({
+      ...(options.logger !== undefined ? { logger: options.logger } : {}),
+      ...(options.meterProvider !== undefined ? { meterProvider: options.meterProvider } : {}),
+      ...(options.metricCardinalityLimit !== undefined ? { metricCardinalityLimit: options.metricCardinalityLimit } : {}),
+      ...(options.onAudit !== undefined ? { onAudit: options.onAudit } : {}),
+    });
+    this.source = instrumentedSchemaSource(resolveSchemaSource(options.schemaRegistry), telemetry.metrics);
     this.dekRegistry = resolveDekRegistry(options.dekRegistry);
     this.keyRing = new KeyRing({
       ...options.keyRing,
       registry: this.dekRegistry,
       ...(options.kms !== undefined ? { kms: options.kms } : {}),
-      ...(options.logger !== undefined ? { logger: options.logger } : {}),
+      telemetry,
     });
     this.#failureTtlMs = options.keyRing?.failureTtlMs ?? DEFAULT_FAILURE_TTL_MS;
-    this.warnings = new WarnOnce(options.logger, this.#failureTtlMs);
+    this.warnings = new WarnOnce(this.keyRing.telemetry.logger, this.#failureTtlMs);
+  }
+
+  /** The serde's counters: the key ring's, and the rules' failures and pass-throughs. */
+  stats(): SerdeStats {
+    return { ...this.keyRing.stats(), ...this.keyRing.telemetry.metrics.snapshot() };
   }
 
   /**
