@@ -167,9 +167,11 @@ describe('onFailure NONE is loud: one warning per (rule, subject, error code) pe
       expect(out.name).not.toBe(customer.name);
       expect(out.country).toBe(customer.country);
     }
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]!.message).toContain('left as ciphertext');
-    expect(warnings[0]!.context).toMatchObject({ ruleName: 'encrypt-pii', subject: 'customers-value', code: 'KMS_ACCESS_DENIED' });
+    expect(warnings.length).toBeLessThanOrEqual(2); // the key ring's own "KMS refused" warning may be the other
+    const none = warnings.filter((w) => w.message.includes('onFailure is NONE'));
+    expect(none).toHaveLength(1);
+    expect(none[0]!.message).toContain('left as ciphertext');
+    expect(none[0]!.context).toMatchObject({ ruleName: 'encrypt-pii', subject: 'customers-value', code: 'KMS_ACCESS_DENIED' });
     expect(JSON.stringify(warnings)).not.toMatch(/Ada|ada@|123-45|not the secret/);
   });
 });
