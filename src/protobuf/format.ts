@@ -22,7 +22,7 @@ export interface ProtobufFormatOptions {
   maxPayloadBytes?: number;
 }
 
-/** The first line of a record name: the message full name of a schema text, best effort. */
+/** The record name of schema text (its first message's full name), best effort. */
 function firstMessageName(schema: string): string | undefined {
   try {
     return parseProtobufSchema(schema).recordFullName;
