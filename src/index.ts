@@ -7,6 +7,8 @@ import './kms/builtins';
 
 export * from './errors';
 export * from './kms/driver';
+export type { KmsOptions, BuiltInKmsConfigs } from './kms/options';
+export { KMS_DRIVER_PACKAGES, kmsInstallLine, type SdkKmsType } from './kms/sdk';
 export { registerKmsDriver, unregisterKmsDriver, getKmsDriver, registeredKmsTypes, newKmsClient, isClientOnlyKmsConfigKey } from './kms/registry';
 export { localKmsDriver, deriveLocalKek, LOCAL_KMS_TYPE, type LocalKmsConfig } from './kms/local/driver';
 export { awsKmsDriver, AWS_KMS_TYPE, AWS_DISABLE_DYNAMIC_MRK, parseKmsArn, localReplicaArn, type AwsKmsDriverOptions, type KmsArn } from './kms/aws';

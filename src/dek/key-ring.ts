@@ -17,6 +17,7 @@ import { newDekCipher, type DekCipher } from '../crypto/dek-cipher';
 import { generateTinkKey } from '../crypto/tink-key';
 import { CsfleError, DekRegistryError, KmsError } from '../errors';
 import type { KmsClient, KmsConfig } from '../kms/driver';
+import type { KmsOptions } from '../kms/options';
 import { newKmsClient } from '../kms/registry';
 import type { Dek, DekAlgorithm, DekRegistry, Kek } from './model';
 
@@ -31,7 +32,7 @@ export interface KeyRingLogger {
 export interface KeyRingConfig {
   registry: DekRegistry;
   /** Per-kmsType driver config. */
-  kms?: Readonly<Record<string, KmsConfig>>;
+  kms?: KmsOptions;
   /** How long a "latest DEK" answer is trusted (default 5 minutes). Versioned DEKs never expire. */
   latestTtlMs?: number;
   /** Max cached DEK ciphers (default 10 000; oldest evicted first). */
@@ -88,7 +89,7 @@ interface LatestSlot {
 /** Caches and coalesces DEK lookups for one serde (or several sharing it). */
 export class KeyRing {
   readonly #registry: DekRegistry;
-  readonly #kms: Readonly<Record<string, KmsConfig>>;
+  readonly #kms: KmsOptions;
   readonly #latestTtlMs: number;
   readonly #capacity: number;
   readonly #logger: KeyRingLogger | undefined;

@@ -58,23 +58,26 @@ export function alternateKeyIds(config: KmsConfig): string[] {
  * then each alternate in order, and throws the primary's error if all fail.
  */
 class FallbackKmsClient implements KmsClient {
-  constructor(private readonly clients: readonly KmsClient[]) {}
+  readonly #clients: readonly KmsClient[];
+
+  constructor(clients: readonly KmsClient[]) {
+    this.#clients = clients;}
 
   get keyUrl(): string {
-    return this.clients[0]!.keyUrl;
+    return this.#clients[0]!.keyUrl;
   }
 
   wrap(plaintext: Buffer): Promise<Buffer> {
-    return this.tryEach((c) => c.wrap(plaintext));
+    return this.#tryEach((c) => c.wrap(plaintext));
   }
 
   unwrap(ciphertext: Buffer): Promise<Buffer> {
-    return this.tryEach((c) => c.unwrap(ciphertext));
+    return this.#tryEach((c) => c.unwrap(ciphertext));
   }
 
-  private async tryEach(op: (c: KmsClient) => Promise<Buffer>): Promise<Buffer> {
+  async #tryEach(op: (c: KmsClient) => Promise<Buffer>): Promise<Buffer> {
     let first: unknown;
-    for (const client of this.clients) {
+    for (const client of this.#clients) {
       try {
         return await op(client);
       } catch (err) {

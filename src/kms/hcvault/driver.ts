@@ -79,57 +79,60 @@ interface VaultResponse {
 
 class HcVaultClient implements KmsClient {
   readonly keyUrl: string;
-  private readonly key: VaultKeyUrl;
-  private readonly origin: string;
-  private readonly policy: RetryPolicy;
-  private token: string | undefined;
-  private login: Promise<string> | undefined;
+  readonly #key: VaultKeyUrl;
+  readonly #origin: string;
+  readonly #policy: RetryPolicy;
+  #token: string | undefined;
+  #login: Promise<string> | undefined;
 
-  constructor(kmsKeyId: string, private readonly config: KmsConfig) {
+  readonly #config: KmsConfig;
+
+  constructor(kmsKeyId: string, config: KmsConfig) {
+    this.#config = config;
     this.keyUrl = `${HCVAULT_KMS_TYPE}://${kmsKeyId}`;
-    this.key = parseVaultKeyUrl(kmsKeyId);
-    this.origin = (configString(config, 'endpoint') ?? this.key.origin).replace(/\/+$/, '');
-    this.policy = retryPolicyFromConfig(config, HCVAULT_KMS_TYPE);
-    this.token = configString(config, 'token.id') ?? nonEmpty(process.env.VAULT_TOKEN);
+    this.#key = parseVaultKeyUrl(kmsKeyId);
+    this.#origin = (configString(config, 'endpoint') ?? this.#key.origin).replace(/\/+$/, '');
+    this.#policy = retryPolicyFromConfig(config, HCVAULT_KMS_TYPE);
+    this.#token = configString(config, 'token.id') ?? nonEmpty(process.env.VAULT_TOKEN);
   }
 
   async wrap(plaintext: Buffer): Promise<Buffer> {
-    const data = await this.transit('wrap', 'encrypt', { plaintext: plaintext.toString('base64') });
+    const data = await this.#transit('wrap', 'encrypt', { plaintext: plaintext.toString('base64') });
     const ct = data['ciphertext'];
-    if (typeof ct !== 'string' || !ct.startsWith('vault:')) throw this.malformed('wrap');
+    if (typeof ct !== 'string' || !ct.startsWith('vault:')) throw this.#malformed('wrap');
     return Buffer.from(ct, 'utf8');
   }
 
   async unwrap(ciphertext: Buffer): Promise<Buffer> {
-    const data = await this.transit('unwrap', 'decrypt', { ciphertext: ciphertext.toString('utf8') });
+    const data = await this.#transit('unwrap', 'decrypt', { ciphertext: ciphertext.toString('utf8') });
     const pt = data['plaintext'];
-    if (typeof pt !== 'string') throw this.malformed('unwrap');
+    if (typeof pt !== 'string') throw this.#malformed('unwrap');
     return Buffer.from(pt, 'base64');
   }
 
-  private malformed(operation: string): KmsError {
-    return kmsError('KMS_ERROR', 'Vault returned a malformed transit response', this.ctx(operation));
+  #malformed(operation: string): KmsError {
+    return kmsError('KMS_ERROR', 'Vault returned a malformed transit response', this.#ctx(operation));
   }
 
-  private ctx(operation: string): KmsCallContext {
+  #ctx(operation: string): KmsCallContext {
     return { kmsType: HCVAULT_KMS_TYPE, kmsKeyId: this.keyUrl.slice(HCVAULT_KMS_TYPE.length + 3), operation };
   }
 
-  private async transit(operation: string, action: 'encrypt' | 'decrypt', payload: object): Promise<Record<string, unknown>> {
-    const ctx = this.ctx(operation);
-    const path = `/v1/${this.key.mount}/${action}/${encodeURIComponent(this.key.name)}`;
+  async #transit(operation: string, action: 'encrypt' | 'decrypt', payload: object): Promise<Record<string, unknown>> {
+    const ctx = this.#ctx(operation);
+    const path = `/v1/${this.#key.mount}/${action}/${encodeURIComponent(this.#key.name)}`;
     let relogged = false;
     return callWithRetry(
-      this.policy,
+      this.#policy,
       ctx,
       async (signal) => {
-        const token = await this.currentToken(ctx, signal);
-        let res = await this.request(path, payload, token, signal);
-        if (res.status === 403 && this.canLogin() && !relogged) {
+        const token = await this.#currentToken(ctx, signal);
+        let res = await this.#request(path, payload, token, signal);
+        if (res.status === 403 && this.#canLogin() && !relogged) {
           // the AppRole token may have expired: log in once more
           relogged = true;
-          this.token = undefined;
-          res = await this.request(path, payload, await this.currentToken(ctx, signal), signal);
+          this.#token = undefined;
+          res = await this.#request(path, payload, await this.#currentToken(ctx, signal), signal);
         }
         if (res.status >= 200 && res.status < 300 && res.body.data) return res.body.data;
         throw classifyVaultResponse(res, ctx);
@@ -138,29 +141,29 @@ class HcVaultClient implements KmsClient {
     );
   }
 
-  private canLogin(): boolean {
-    return this.roleId() !== undefined && this.secretId() !== undefined && configString(this.config, 'token.id') === undefined;
+  #canLogin(): boolean {
+    return this.#roleId() !== undefined && this.#secretId() !== undefined && configString(this.#config, 'token.id') === undefined;
   }
 
-  private roleId(): string | undefined {
-    return configString(this.config, 'approle.role.id') ?? nonEmpty(process.env.VAULT_APPROLE_ROLE_ID);
+  #roleId(): string | undefined {
+    return configString(this.#config, 'approle.role.id') ?? nonEmpty(process.env.VAULT_APPROLE_ROLE_ID);
   }
 
-  private secretId(): string | undefined {
-    return configString(this.config, 'approle.secret.id') ?? nonEmpty(process.env.VAULT_APPROLE_SECRET_ID);
+  #secretId(): string | undefined {
+    return configString(this.#config, 'approle.secret.id') ?? nonEmpty(process.env.VAULT_APPROLE_SECRET_ID);
   }
 
-  private async currentToken(ctx: KmsCallContext, signal: AbortSignal): Promise<string> {
-    if (this.token) return this.token;
-    const roleId = this.roleId();
-    const secretId = this.secretId();
+  async #currentToken(ctx: KmsCallContext, signal: AbortSignal): Promise<string> {
+    if (this.#token) return this.#token;
+    const roleId = this.#roleId();
+    const secretId = this.#secretId();
     if (roleId === undefined || secretId === undefined) {
       throw kmsError('KMS_CONFIG_INVALID', "hcvault needs 'token.id' (or VAULT_TOKEN) or 'approle.role.id' + 'approle.secret.id'", ctx);
     }
-    this.login ??= (async () => {
+    this.#login ??= (async () => {
       try {
-        const mount = configString(this.config, 'approle.mount') ?? 'approle';
-        const res = await this.request(`/v1/auth/${mount}/login`, { role_id: roleId, secret_id: secretId }, undefined, signal);
+        const mount = configString(this.#config, 'approle.mount') ?? 'approle';
+        const res = await this.#request(`/v1/auth/${mount}/login`, { role_id: roleId, secret_id: secretId }, undefined, signal);
         const token = res.body.auth?.client_token;
         if (res.status >= 300 || typeof token !== 'string') {
           if (res.status === 400 || res.status === 403 || res.status === 401) {
@@ -168,21 +171,21 @@ class HcVaultClient implements KmsClient {
           }
           throw classifyVaultResponse(res, ctx);
         }
-        this.token = token;
+        this.#token = token;
         return token;
       } finally {
-        this.login = undefined;
+        this.#login = undefined;
       }
     })();
-    return this.login;
+    return this.#login;
   }
 
-  private async request(path: string, payload: object, token: string | undefined, signal: AbortSignal): Promise<VaultResponse> {
+  async #request(path: string, payload: object, token: string | undefined, signal: AbortSignal): Promise<VaultResponse> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (token) headers['X-Vault-Token'] = token;
-    const ns = configString(this.config, 'namespace') ?? nonEmpty(process.env.VAULT_NAMESPACE);
+    const ns = configString(this.#config, 'namespace') ?? nonEmpty(process.env.VAULT_NAMESPACE);
     if (ns) headers['X-Vault-Namespace'] = ns;
-    const res = await fetch(`${this.origin}${path}`, { method: 'POST', headers, body: JSON.stringify(payload), signal });
+    const res = await fetch(`${this.#origin}${path}`, { method: 'POST', headers, body: JSON.stringify(payload), signal });
     const text = await res.text();
     let body: VaultResponse['body'] = {};
     try {

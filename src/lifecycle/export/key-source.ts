@@ -7,6 +7,7 @@
 import { CsfleError } from '../../errors';
 import { DEK_ALGORITHMS, type Dek, type DekRegistryAdmin, type Kek } from '../../dek/model';
 import type { KmsClient, KmsConfig } from '../../kms/driver';
+import type { KmsOptions } from '../../kms/options';
 import { newKmsClient } from '../../kms/registry';
 import {
   keyLinkOf,
@@ -27,7 +28,7 @@ export interface DekSourceOptions {
   includeDeleted: boolean;
   mode: KeyExportMode;
   /** Per-kmsType KMS config, for plaintext mode. */
-  kms: Readonly<Record<string, KmsConfig>>;
+  kms: KmsOptions;
 }
 
 /** The DEK versions of one KEK, as export lines. */
