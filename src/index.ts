@@ -8,6 +8,7 @@ import './kms/builtins';
 export * from './errors';
 export * from './kms/driver';
 export type { KmsOptions, BuiltInKmsConfigs } from './kms/options';
+export { TLS_OPTION_KEYS, type TlsOptions } from './net/tls';
 export { KMS_DRIVER_PACKAGES, kmsInstallLine, type SdkKmsType } from './kms/sdk';
 export { registerKmsDriver, unregisterKmsDriver, getKmsDriver, registeredKmsTypes, newKmsClient, isClientOnlyKmsConfigKey } from './kms/registry';
 export { localKmsDriver, deriveLocalKek, LOCAL_KMS_TYPE, type LocalKmsConfig } from './kms/local/driver';

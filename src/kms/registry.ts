@@ -102,6 +102,8 @@ export function isClientOnlyKmsConfigKey(key: string): boolean {
     key === 'endpoint' ||
     key.endsWith('.endpoint') ||
     key.startsWith('ssl.') ||
+    key === 'rejectUnauthorized' ||
+    key === 'proxy' ||
     key === 'azure.authority.host' ||
     key === 'azure.disable.challenge.resource.verification'
   );

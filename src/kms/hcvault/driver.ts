@@ -6,6 +6,7 @@
  */
 import type { KmsClient, KmsClientOptions, KmsConfig, KmsDriver } from '../driver';
 import { KmsError } from '../../errors';
+import { createSend, type NetSend, type TlsOptions } from '../../net/tls';
 import {
   callWithRetry,
   configString,
@@ -41,6 +42,35 @@ export interface HcVaultDriverOptions {
   'kms.max.retries'?: string | number;
   'kms.retry.backoff.ms'?: string | number;
   'kms.retry.backoff.max.ms'?: string | number;
+  /** PEM file of the CA(s) that signed Vault's certificate (env `VAULT_CACERT`). */
+  'ssl.ca.location'?: string;
+  /** PEM client certificate for mTLS (env `VAULT_CLIENT_CERT`), with `ssl.key.location`. */
+  'ssl.certificate.location'?: string;
+  /** PEM client key for mTLS (env `VAULT_CLIENT_KEY`). */
+  'ssl.key.location'?: string;
+  /** Passphrase of an encrypted client key. Never logged. */
+  'ssl.key.password'?: string;
+  /** `false` (or `'false'`) skips server certificate verification (env `VAULT_SKIP_VERIFY=true`); tests only. */
+  rejectUnauthorized?: boolean | string;
+  /** HTTP proxy URL; https Vault URLs are tunnelled with CONNECT. */
+  proxy?: string;
+}
+
+/** The TLS settings of the hcvault config, with Vault's usual environment variables as fallback. */
+function vaultTls(config: KmsConfig): TlsOptions {
+  const env = process.env;
+  const reject = config['rejectUnauthorized'];
+  const skip = nonEmpty(env.VAULT_SKIP_VERIFY);
+  const out: TlsOptions = {
+    'ssl.ca.location': configString(config, 'ssl.ca.location') ?? nonEmpty(env.VAULT_CACERT),
+    'ssl.certificate.location': configString(config, 'ssl.certificate.location') ?? nonEmpty(env.VAULT_CLIENT_CERT),
+    'ssl.key.location': configString(config, 'ssl.key.location') ?? nonEmpty(env.VAULT_CLIENT_KEY),
+    'ssl.key.password': configString(config, 'ssl.key.password'),
+    rejectUnauthorized:
+      reject === false || reject === 'false' ? false : reject === undefined && skip !== undefined && /^(1|true)$/i.test(skip) ? false : undefined,
+    proxy: configString(config, 'proxy'),
+  };
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as TlsOptions;
 }
 
 /** The parts of a transit key URL `http(s)://host[:port]/<mount>/keys/<name>`. */
@@ -84,6 +114,7 @@ class HcVaultClient implements KmsClient {
   readonly #policy: RetryPolicy;
   #token: string | undefined;
   #login: Promise<string> | undefined;
+  readonly #send: NetSend;
 
   readonly #config: KmsConfig;
 
@@ -94,6 +125,11 @@ class HcVaultClient implements KmsClient {
     this.#origin = (configString(config, 'endpoint') ?? this.#key.origin).replace(/\/+$/, '');
     this.#policy = retryPolicyFromConfig(config, HCVAULT_KMS_TYPE);
     this.#token = configString(config, 'token.id') ?? nonEmpty(process.env.VAULT_TOKEN);
+    try {
+      this.#send = createSend(vaultTls(config), HCVAULT_KMS_TYPE);
+    } catch (e) {
+      throw new KmsError('KMS_CONFIG_INVALID', (e as Error).message, { kmsType: HCVAULT_KMS_TYPE, kmsKeyId });
+    }
   }
 
   async wrap(plaintext: Buffer): Promise<Buffer> {
@@ -185,7 +221,7 @@ class HcVaultClient implements KmsClient {
     if (token) headers['X-Vault-Token'] = token;
     const ns = configString(this.#config, 'namespace') ?? nonEmpty(process.env.VAULT_NAMESPACE);
     if (ns) headers['X-Vault-Namespace'] = ns;
-    const res = await fetch(`${this.#origin}${path}`, { method: 'POST', headers, body: JSON.stringify(payload), signal });
+    const res = await this.#send({ url: `${this.#origin}${path}`, method: 'POST', headers, body: JSON.stringify(payload), signal });
     const text = await res.text();
     let body: VaultResponse['body'] = {};
     try {
@@ -240,7 +276,7 @@ function classifyVaultError(err: unknown, ctx: KmsCallContext): KmsError {
 
 /**
  * Driver for `hcvault` KEKs (Vault transit). Key id: `https://HOST[:PORT]/<mount>/keys/<name>`;
- * config: {@link HcVaultDriverOptions}. Uses Node's `fetch`, no extra dependency.
+ * config: {@link HcVaultDriverOptions}. Uses Node's `fetch` (`node:https` with TLS or proxy settings), no extra dependency.
  */
 export const hcVaultDriver: KmsDriver = Object.freeze({
   kmsType: HCVAULT_KMS_TYPE,
