@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import { isIP } from 'node:net';
 import tls from 'node:tls';
 import { CsfleError } from '../errors';
 
@@ -120,9 +121,9 @@ const fetchSend: NetSend = async (req) => {
   return { status: res.status, header: (n) => res.headers.get(n), text: () => res.text() };
 };
 
-function tlsSettings(r: Resolved, servername: string): tls.ConnectionOptions {
+function tlsSettings(r: Resolved, host: string): tls.ConnectionOptions {
   return {
-    servername,
+    ...(isIP(host) === 0 ? { servername: host } : {}), // SNI takes host names only (RFC 6066)
     ...(r.ca ? { ca: r.ca } : {}),
     ...(r.cert ? { cert: r.cert, key: r.key, passphrase: r.passphrase } : {}),
     rejectUnauthorized: r.rejectUnauthorized,
