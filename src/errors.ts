@@ -57,7 +57,9 @@ export type CsfleErrorCode =
   | 'INVALID_FRAMING'
   | 'SERIALIZATION_FAILED'
   | 'DESERIALIZATION_FAILED'
-  | 'UNSUPPORTED_FIELD_TYPE';
+  | 'UNSUPPORTED_FIELD_TYPE'
+  // optional peer dependencies (@opentelemetry/api, kafkajs) not installed
+  | 'OPTIONAL_DEPENDENCY_MISSING';
 
 /** Non-secret context attached to an error: which KEK, subject, DEK version and field. */
 export interface CsfleErrorContext {

@@ -33,6 +33,7 @@ export { KafkajsSchemaSource, type KafkajsSchemaSourceOptions } from './serde/ka
 export { AvroSerializer } from './serde/avro-serializer';
 export { AvroDeserializer } from './serde/avro-deserializer';
 export { JsonSerializer, JsonDeserializer, type JsonSerializerOptions, type JsonDeserializerOptions } from './serde/json-serde';
+export { ProtobufSerializer, ProtobufDeserializer, type ProtobufSerializerOptions, type ProtobufDeserializerOptions } from './serde/protobuf-serde';
 export {
   frame,
   parseFrame,
@@ -44,6 +45,18 @@ export {
   KEY_SCHEMA_ID_HEADER,
   type RecordHeaders,
 } from './serde/framing';
+export { RecordInspector, type RecordInspectorOptions, type RecordInspection, type TaggedFieldInspection, type PayloadInspection, type DekVersionRef, type InspectTarget, type ValueState } from './serde/record-inspector';
+export type { FieldEncryptionStatus, RecordWithStatus, EncryptionState } from './serde/read-status';
+export { ciphertextShape, cipherOverhead, type CiphertextShape } from './rules/ciphertext-shape';
+export { toCsfleLogger, loggerKind, SILENT_LOGGER, KAFKAJS_LOG_LEVEL, type CsfleLogger, type LoggerOption, type LoggerKind, type LogContext, type MessageFirstLogger, type ObjectFirstLogger, type KafkajsLogCreator } from './observe/logger';
+export { type AuditEvent, type AuditEventType, type AuditListener } from './observe/audit';
+export { jsonLinesAuditWriter, type JsonLinesAuditWriter } from './observe/audit-writer';
+export { COUNTERS, HISTOGRAMS, METRIC_ATTRIBUTES, type CounterSpec } from './observe/metrics';
+export { METER_NAME, type MeterLike, type MeterProviderLike, type MeterProviderOption, type ObservableResultLike } from './observe/otel';
+export { type TelemetryOptions } from './observe/telemetry';
+export { OVERFLOW_ATTRIBUTES, DEFAULT_CARDINALITY_LIMIT, type Attributes } from './observe/counters';
+export { auditTopic, DEFAULT_AUDIT_GROUP, type TopicAuditOptions, type TopicAuditProgress } from './kafka/topic-audit';
+export { GCM_NIST_BUDGET, type TopicAuditReport, type SubjectAudit, type ClearFieldFinding, type DekVersionUse, type SchemaWithoutRules, type UnreadableRecord } from './kafka/audit-report';
 export * from './lifecycle/export';
 export {
   tinkKeysetOf,
@@ -53,3 +66,15 @@ export {
   type TinkJsonKeyset,
   type TinkJsonKey,
 } from './crypto/tink-keyset';
+export { readTopic, type TopicRecord } from './kafka/topic-reader';
+export { rewrapKek, type RewrapKekOptions, type RewrapReport, type RewrapProgress, type RewrapFailure } from './lifecycle/rewrap';
+export { shredDeks, type ShredDeksOptions, type ShredReport } from './lifecycle/shred';
+export { listDekIds, type DekId, type DekIdFilter } from './lifecycle/dek-listing';
+export { Journal, parseJournal, JOURNAL_FORMAT, type JournalHeader, type JournalEntry, type JournalEntryValidator } from './lifecycle/journal';
+export { REWRAP_OP, type RewrapIntent, type RewrapDone } from './lifecycle/rewrap-journal';
+export { CRASH_AT_ENV } from './lifecycle/test-hooks';
+export { reencryptTopic, DEAD_LETTER_HEADERS, type ReencryptOptions } from './kafka/reencrypt';
+export { type ReencryptProgress, type ReencryptReport } from './kafka/reencrypt-report';
+export { verifyReencryption, type VerifyOptions, type VerifyReport, type PartitionVerification } from './kafka/verify';
+export { type KafkaConnection } from './kafka/kafkajs';
+export { type KeyFormat } from './kafka/record-copier';

@@ -7,7 +7,8 @@
 #   Both run through a small launcher that makes moto's KMS Encrypt/Decrypt honour the key
 #   state as AWS KMS does (moto 5 does not): Disabled -> DisabledException,
 #   PendingDeletion -> KMSInvalidStateException, and that lets ciphertexts of multi-region
-#   keys decrypt (moto cuts their 40-character key id to 36 in its ciphertext blob).
+#   keys decrypt (moto cuts their 40-character key id to 36 in its ciphertext blob), and makes
+#   S3's conditional PutObject (If-None-Match: *) atomic as on AWS (used by the key export).
 #   stop: stops both.
 . "$(dirname "$0")/_lib.sh"
 MOTO_VERSION=${MOTO_VERSION:-5.2.5}
@@ -87,6 +88,24 @@ def _deserialize_ciphertext_blob(ciphertext_blob):
 
 
 utils._deserialize_ciphertext_blob = _deserialize_ciphertext_blob
+
+# S3 conditional writes (PutObject with If-None-Match: *) are atomic on AWS; moto checks for the
+# key and then stores it without a lock, so two concurrent requests could both "create" it.
+# Serialize PutObject so the key export's exclusive claims are tested against AWS semantics.
+import threading  # noqa: E402
+
+from moto.s3 import responses as s3_responses  # noqa: E402
+
+_put_lock = threading.Lock()
+_put_object = s3_responses.S3Response.put_object
+
+
+def put_object(self):
+    with _put_lock:
+        return _put_object(self)
+
+
+s3_responses.S3Response.put_object = put_object
 
 from moto.server import main  # noqa: E402
 

@@ -25,4 +25,9 @@ export interface CliContext {
    * `--quiet`). Map a library function's `onProgress` to `ctx.progress.update(text)`.
    */
   readonly progress: Progress;
+  /**
+   * Sets the exit code of a command that completed but found a problem it reports on stdout
+   * (e.g. `topic audit` finding clear text: 1). Default 0.
+   */
+  exitWith(code: number): void;
 }

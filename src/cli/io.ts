@@ -14,4 +14,11 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   /** Whether stderr is a terminal; the progress line is drawn only then. */
   errIsTTY?: boolean;
+  /**
+   * Standard input as a stream, for commands that process it line by line (`decrypt`, which may
+   * read millions of records); default `process.stdin`.
+   */
+  stdin?: NodeJS.ReadableStream;
+  /** Reads standard input to its end (commands that take data on stdin, e.g. `inspect`). */
+  readStdin?(): Promise<Buffer>;
 }

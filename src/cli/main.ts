@@ -11,6 +11,11 @@ run(process.argv.slice(2), {
   err: (t) => process.stderr.write(t),
   env: process.env,
   errIsTTY: process.stderr.isTTY === true,
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  },
 }).then(
   (code) => {
     process.exitCode = code;

@@ -10,9 +10,13 @@ import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { CsfleError, type RegistryHttpOptions } from '../index';
 import { intArg, UsageError } from './args';
+import { registerDecrypt } from './commands/decrypt';
 import { registerDek } from './commands/dek';
 import { registerKek } from './commands/kek';
+import { registerInspect } from './commands/inspect';
+import { registerKeys } from './commands/keys';
 import { registerSchema } from './commands/schema';
+import { registerTopicAudit } from './commands/topic-audit';
 import type { CliContext } from './context';
 import type { CliIo } from './io';
 import { createProgress, type Progress } from './progress';
@@ -80,8 +84,9 @@ function leaves(cmd: Command): Command[] {
  * Builds a fresh program writing to `io` (commander keeps parse state, so one per run).
  * Command groups register here, one line each.
  */
-export function buildProgram(io: CliIo): { program: Command; ctx: CliContext; finish(): void } {
+export function buildProgram(io: CliIo): { program: Command; ctx: CliContext; finish(): void; exitCode(): number } {
   const program = new Command('kafka-csfle');
+  let exitCode = 0;
   let active: Command = program;
   let activePath = '';
   let current: Progress | undefined;
@@ -101,6 +106,9 @@ export function buildProgram(io: CliIo): { program: Command; ctx: CliContext; fi
     },
     print: (value) => io.out(`${JSON.stringify(value, null, 2)}\n`),
     progress,
+    exitWith: (code) => {
+      exitCode = code;
+    },
   };
   program
     .description('Administer CSFLE keys (KEKs, DEKs) and schemas with rule sets in a Confluent-compatible registry.')
@@ -111,7 +119,7 @@ export function buildProgram(io: CliIo): { program: Command; ctx: CliContext; fi
     .showHelpAfterError('(run with -h for usage)')
     .addHelpText(
       'after',
-      '\nOutput is JSON on stdout; errors are JSON on stderr.\nExit codes: 0 ok, 1 registry/key error, 2 usage error.',
+      '\nOutput is JSON on stdout; errors are JSON on stderr.\nExit codes: 0 ok, 1 registry/key error (topic audit: a tagged field in clear), 2 usage error.',
     )
     .hook('preAction', (_root, actionCommand) => {
       active = actionCommand;
@@ -126,13 +134,17 @@ export function buildProgram(io: CliIo): { program: Command; ctx: CliContext; fi
   registerKek(program, ctx);
   registerDek(program, ctx);
   registerSchema(program, ctx);
+  registerKeys(program, ctx);
+  registerDecrypt(program, ctx);
+  registerInspect(program, ctx);
+  registerTopicAudit(program, ctx);
 
   // Every command accepts the global options after its own arguments too.
   for (const leaf of leaves(program)) {
     if (leaf === program) continue;
     for (const o of globalOptions()) leaf.addOption(o);
   }
-  return { program, ctx, finish: () => progress.done() };
+  return { program, ctx, finish: () => progress.done(), exitCode: () => exitCode };
 }
 
 /**
@@ -140,10 +152,10 @@ export function buildProgram(io: CliIo): { program: Command; ctx: CliContext; fi
  * 0 ok, 1 registry / key error (JSON on stderr), 2 usage error.
  */
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const { program, finish } = buildProgram(io);
+  const { program, finish, exitCode } = buildProgram(io);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return exitCode();
   } catch (e) {
     finish();
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;

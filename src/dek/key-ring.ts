@@ -238,12 +238,13 @@ export class KeyRing {
     const kek = await this.#kek(kekName, { deleted: true, create: undefined });
     const dek = await this.#registry.getDek(kekName, subject, { algorithm, version, deleted: true });
     if (!dek) {
-      throw new DekRegistryError('DEK_NOT_FOUND', 'No DEK found for this KEK, subject, algorithm and version during consume', {
-        kekName,
-        subject,
-        algorithm,
-        dekVersion: version,
-      });
+      // Retryable: a KEK rewrap replaces a DEK version by delete + create, so a reader may miss it
+      // for a moment (and a registry replica may lag). A shredded DEK stays missing.
+      throw new DekRegistryError(
+        'DEK_NOT_FOUND',
+        'No DEK found for this KEK, subject, algorithm and version during consume (retry: a KEK rewrap may be replacing it; a shredded DEK never comes back)',
+        { kekName, subject, algorithm, dekVersion: version, retryable: true },
+      );
     }
     const cipher = await this.#unwrap(kek, dek);
     this.#remember(kekName, subject, algorithm, version, cipher);

@@ -32,6 +32,12 @@ export interface KmsClient {
   wrap(plaintext: Buffer): Promise<Buffer>;
   /** Decrypts (unwraps) bytes produced by {@link KmsClient.wrap} (or by any Confluent client). */
   unwrap(ciphertext: Buffer): Promise<Buffer>;
+  /**
+   * Optional: re-encrypts wrapped bytes under the key's current version inside the KMS, without
+   * the plaintext leaving it (Vault transit `rewrap`). KEK rewrap uses it when present, else
+   * {@link KmsClient.unwrap} then {@link KmsClient.wrap} (which use the current version too).
+   */
+  rewrap?(ciphertext: Buffer): Promise<Buffer>;
 }
 
 /** A factory of {@link KmsClient}s for one `kmsType` (e.g. `aws-kms`). */

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import { KmsError } from '../errors';
+import type { BuiltInKmsConfigs } from './options';
 import { ALTERNATE_KMS_KEY_IDS, type KmsClient, type KmsConfig, type KmsDriver } from './driver';
 
 const drivers = new Map<string, KmsDriver>();
@@ -125,11 +126,11 @@ function registryKmsProps(kmsProps: Readonly<Record<string, string>>): Record<st
 export async function newKmsClient(
   kmsType: string,
   kmsKeyId: string,
-  driverConfig: KmsConfig = {},
+  driverConfig: KmsConfig | NonNullable<BuiltInKmsConfigs[keyof BuiltInKmsConfigs]> = {},
   kmsProps: Readonly<Record<string, string>> = {},
 ): Promise<KmsClient> {
   const driver = getKmsDriver(kmsType);
-  const config: KmsConfig = { ...driverConfig, ...registryKmsProps(kmsProps) };
+  const config: KmsConfig = { ...(driverConfig as KmsConfig), ...registryKmsProps(kmsProps) };
   const ids = [kmsKeyId, ...alternateKeyIds(config).filter((id) => id !== kmsKeyId)];
   const primary = await driver.newClient({ kmsKeyId, config });
   if (ids.length === 1) return primary;

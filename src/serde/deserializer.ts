@@ -12,9 +12,11 @@ import {
   parseSchemaIdFrame,
   parseSchemaIdHeader,
   type RecordHeaders,
+  type SchemaIdFrame,
   type SchemaIdentity,
 } from './framing';
 import type { DeserializerOptions } from './options';
+import { runReadFieldStepsWithStatus, runReadPayloadStepsWithStatus, type FieldEncryptionStatus, type RecordWithStatus } from './read-status';
 import { runReadFieldSteps, runReadPayloadSteps } from './rule-runner';
 import { SerdeCore, type SchemaContext } from './serde-core';
 import { needsRecordName, subjectName } from './subject';
@@ -70,28 +72,66 @@ export class SchemaDeserializer<P extends ParsedSchemaBase, S = unknown> {
    */
   async deserialize(topic: string, bytes: Buffer | null | undefined, headers?: RecordHeaders): Promise<unknown> {
     if (bytes === null || bytes === undefined) return null;
-    let id: SchemaIdentity | undefined;
-    let payload: Buffer;
-    const header = headers == null ? undefined : headers[this.#header];
-    if (header != null && (id = parseSchemaIdHeader(header, topic, this.#header)) !== undefined) {
-      if (!Buffer.isBuffer(bytes)) throw new SerdeError('INVALID_FRAMING', 'Expected a Buffer to deserialize', { topic });
-      payload = bytes;
-    } else {
-      const frame = parseSchemaIdFrame(bytes, topic);
-      id = frame;
-      payload = frame.payload;
-    }
-    const ctx =
-      id.guid === undefined
-        ? (this.#contexts.get(topic)?.get(id.schemaId) ?? (await this.#context(topic, id.schemaId)))
-        : (this.#guidContexts.get(topic)?.get(id.guid) ?? (await this.#context(topic, id.guid)));
+    const frame = this.#frame(topic, bytes, headers);
+    const pending = this.#contextOf(topic, frame);
+    const ctx = pending instanceof Promise ? await pending : pending;
     const errCtx = ctx.id >= 0 ? { topic, subject: ctx.subject, schemaId: ctx.id } : { topic, subject: ctx.subject };
     const format = this.#core.format;
-    const split = format.split(ctx.parsed, payload, errCtx);
+    const split = format.split(ctx.parsed, frame.payload, errCtx);
     const body = ctx.steps.encoding.length === 0 ? split.body : await runReadPayloadSteps(ctx.steps.encoding, this.#core.keyRing, ctx.subject, split.body, errCtx);
     const value = format.decode(ctx.parsed, body, split.state, errCtx);
     const plain = ctx.steps.domain.length === 0 ? value : await runReadFieldSteps(ctx.steps.domain, this.#core.keyRing, ctx.subject, value, errCtx);
     return format.finish(ctx.parsed, plain, errCtx);
+  }
+
+  /**
+   * Deserializes one message like {@link deserialize}, and tells for each tagged field (and an
+   * encrypted payload) whether it was `decrypted`, left as `ciphertext` (the rule failed and
+   * `onFailure: NONE` passed it through: no access to the KEK, KMS refusal...) or found in `clear`
+   * (written unencrypted), with the DEK version — the `EncryptionType` of the record, so a
+   * consumer can route or alert on records it could not decrypt. With `onFailure: ERROR` it
+   * rejects exactly where `deserialize` does. A tombstone gives `{ value: null, encryption: [] }`.
+   * `deserialize` itself pays nothing for this.
+   *
+   * @example
+   * ```ts
+   * const { value, encryption } = await deserializer.deserializeWithStatus('customers', message.value);
+   * if (encryption.some((f) => f.status !== 'decrypted')) await deadLetter.send(message);
+   * ```
+   */
+  async deserializeWithStatus<T = unknown>(topic: string, bytes: Buffer | null | undefined, headers?: RecordHeaders): Promise<RecordWithStatus<T | null>> {
+    if (bytes === null || bytes === undefined) return { value: null, encryption: [] };
+    const frame = this.#frame(topic, bytes, headers);
+    const ctx = await this.#contextOf(topic, frame);
+    const errCtx = ctx.id >= 0 ? { topic, subject: ctx.subject, schemaId: ctx.id } : { topic, subject: ctx.subject };
+    const format = this.#core.format;
+    const keyRing = this.#core.keyRing;
+    const encryption: FieldEncryptionStatus[] = [];
+    const split = format.split(ctx.parsed, frame.payload, errCtx);
+    const body =
+      ctx.steps.encoding.length === 0 ? split.body : await runReadPayloadStepsWithStatus(ctx.steps.encoding, keyRing, ctx.subject, split.body, errCtx, encryption);
+    const value = format.decode(ctx.parsed, body, split.state, errCtx);
+    const plain = ctx.steps.domain.length === 0 ? value : await runReadFieldStepsWithStatus(ctx.steps.domain, keyRing, ctx.subject, value, errCtx, encryption);
+    return { value: format.finish(ctx.parsed, plain, errCtx) as T, encryption };
+  }
+
+  /** The schema identity and payload of a message: from this serde's schema-id header, else the prefix. */
+  #frame(topic: string, bytes: Buffer, headers: RecordHeaders | undefined): SchemaIdFrame {
+    const header = headers == null ? undefined : headers[this.#header];
+    let id: SchemaIdentity | undefined;
+    if (header != null && (id = parseSchemaIdHeader(header, topic, this.#header)) !== undefined) {
+      if (!Buffer.isBuffer(bytes)) throw new SerdeError('INVALID_FRAMING', 'Expected a Buffer to deserialize', { topic });
+      (id as SchemaIdFrame).payload = bytes;
+      return id as SchemaIdFrame;
+    }
+    return parseSchemaIdFrame(bytes, topic);
+  }
+
+  /** The cached context of a schema id / GUID (synchronous once warm), else its resolution. */
+  #contextOf(topic: string, id: SchemaIdentity): SchemaContext<P> | Promise<SchemaContext<P>> {
+    return id.guid === undefined
+      ? (this.#contexts.get(topic)?.get(id.schemaId) ?? this.#context(topic, id.schemaId))
+      : (this.#guidContexts.get(topic)?.get(id.guid) ?? this.#context(topic, id.guid));
   }
 
   /** Resolves (once, coalesced) the context of a schema id or GUID for a topic. */

@@ -21,6 +21,14 @@ export type SubjectNameStrategy =
   | 'topic-record'
   | ((topic: string, isKey: boolean, recordFullName: string | undefined) => string);
 
+/**
+ * Told which DEK version a record used: `READ` once per field (or payload) a deserializer
+ * decrypts, `WRITE` once per record and ENCRYPT rule a serializer runs. Called synchronously on
+ * the record path with no allocation; without DEK rotation (`encrypt.dek.expiry.days` 0) the
+ * version is 1. Topic re-encryption uses it to count records per source and target DEK version.
+ */
+export type DekUseListener = (direction: 'READ' | 'WRITE', dekVersion: number, kekName: string) => void;
+
 /** Key ring (DEK cache) tuning. */
 export interface KeyRingOptions {
   /** How long a "latest DEK" lookup is trusted before re-checking the registry (default: 5 min). */
@@ -60,6 +68,8 @@ export interface SerdeOptions {
   keyRing?: KeyRingOptions;
   /** Receives warnings (e.g. a DEK rotation that had to keep the expired DEK). Never secrets. */
   logger?: KeyRingLogger;
+  /** Told the DEK version of each field encrypted or decrypted (see {@link DekUseListener}). */
+  onDekUse?: DekUseListener;
 }
 
 /** Options of {@link AvroSerializer}. */

@@ -11,7 +11,8 @@ import type { RuleStep } from './rule-steps';
 
 const MAX_VERSION_LOADS = 64;
 
-function failure(step: RuleStep, err: unknown, ctx: CsfleErrorContext): CsfleError {
+/** The error a failed step raises under `onFailure: ERROR`, with the record's context. */
+export function failure(step: RuleStep, err: unknown, ctx: CsfleErrorContext): CsfleError {
   if (err instanceof CsfleError) {
     if (err.context.topic !== undefined && err.context.ruleName !== undefined) return err;
     // What the inner layer knew (KEK, version, field) wins over the record-level context.
@@ -20,7 +21,8 @@ function failure(step: RuleStep, err: unknown, ctx: CsfleErrorContext): CsfleErr
   return new RuleError('RULE_FAILED', `Rule failed: ${(err as Error)?.name ?? 'error'}`, { ...ctx, ruleName: step.rule.name });
 }
 
-function unsupported(step: RuleStep, ctx: CsfleErrorContext): CsfleError {
+/** The error of a step without executor. */
+export function unsupported(step: RuleStep, ctx: CsfleErrorContext): CsfleError {
   return new RuleError('RULE_FAILED', `No executor for rule type ${step.rule.type} (kafka-csfle runs ENCRYPT and ENCRYPT_PAYLOAD)`, {
     ...ctx,
     ruleName: step.rule.name,
@@ -28,6 +30,7 @@ function unsupported(step: RuleStep, ctx: CsfleErrorContext): CsfleError {
 }
 
 function writeLeaf(step: RuleStep, key: WriteKey): FieldLeaf {
+  if (step.onDekUse !== undefined) step.onDekUse('WRITE', key.version, step.params!.kekName);
   if (step.lastWriteKey !== key) {
     step.lastWriteKey = key;
     step.lastWriteLeaf = encryptingLeaf(key.cipher, key.version, step.params!.expiryDays > 0);
@@ -39,8 +42,16 @@ function readLeaf(step: RuleStep, keyRing: KeyRing, subject: string): FieldLeaf 
   if (!step.readLeaf) {
     const p = step.params!;
     const versions = keyRing.dekVersions(p.kekName, subject, p.algorithm);
+    const listen = step.onDekUse;
+    const kekName = p.kekName;
     step.readLeaf = decryptingLeaf(
-      (version) => versions.get(version),
+      listen === undefined
+        ? (version) => versions.get(version)
+        : (version) => {
+            const cipher = versions.get(version);
+            if (cipher !== undefined) listen('READ', version, kekName);
+            return cipher;
+          },
       p.expiryDays > 0,
       { kekName: p.kekName, subject, algorithm: p.algorithm, ruleName: step.rule.name },
     );
@@ -87,7 +98,7 @@ function withWriteKey<T>(step: RuleStep, keyRing: KeyRing, op: (leaf: FieldLeaf)
  * Runs `op` with the step's read keys, synchronously when every DEK version the ciphertext names
  * is cached; otherwise loads the missing versions one by one and runs `op` again.
  */
-function withReadKeys<T>(step: RuleStep, keyRing: KeyRing, subject: string, op: (leaf: FieldLeaf) => T): T | Promise<T> {
+export function withReadKeys<T>(step: RuleStep, keyRing: KeyRing, subject: string, op: (leaf: FieldLeaf) => T): T | Promise<T> {
   const leaf = readLeaf(step, keyRing, subject);
   try {
     return op(leaf);

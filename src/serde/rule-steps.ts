@@ -12,6 +12,7 @@ import type { FieldLeaf } from '../rules/field-cipher';
 import type { Metadata, Rule, RuleSet } from '../rules/model';
 import type { FieldPlan, PlanOptions, ValueTransform } from '../rules/schema-format';
 import { TagResolver } from '../rules/tag-resolver';
+import type { DekUseListener } from './options';
 
 /** One rule, ready to run. */
 export interface RuleStep {
@@ -30,6 +31,8 @@ export interface RuleStep {
   lastWriteLeaf?: FieldLeaf;
   /** Per-step memo of the read leaf (it reads the key ring's live map of DEK versions). */
   readLeaf?: FieldLeaf;
+  /** Told the DEK version of each field this step encrypts or decrypts. */
+  readonly onDekUse?: DekUseListener | undefined;
 }
 
 /** Inputs of {@link compileRuleSteps}. */
@@ -42,6 +45,7 @@ export interface RuleStepsInput {
   overrides: readonly RuleOverride[] | undefined;
   subject: string;
   direction: Direction;
+  onDekUse?: DekUseListener | undefined;
 }
 
 /** Compiled steps: domain rules (fields) and encoding rules (payload), in execution order. */
@@ -78,9 +82,9 @@ export function compileRuleSteps(input: RuleStepsInput): CompiledSteps {
       };
       if (allowed === 'ENCRYPT') {
         const plan = input.plan(tags, { ruleTags: rule.tags ?? [], direction });
-        steps.push({ rule, kind: 'field', onFailure, params, transform: plan.transform, fieldPaths: plan.fieldPaths, writeRequest });
+        steps.push({ rule, kind: 'field', onFailure, params, transform: plan.transform, fieldPaths: plan.fieldPaths, writeRequest, onDekUse: input.onDekUse });
       } else {
-        steps.push({ rule, kind: 'payload', onFailure, params, transform: undefined, fieldPaths: [], writeRequest });
+        steps.push({ rule, kind: 'payload', onFailure, params, transform: undefined, fieldPaths: [], writeRequest, onDekUse: input.onDekUse });
       }
     }
     return direction === 'READ' ? steps.reverse() : steps;

@@ -129,6 +129,7 @@ export class SerdeCore<P extends ParsedSchemaBase = ParsedSchemaBase, S = unknow
         overrides: this.options.ruleOverrides,
         subject: subj,
         direction,
+        onDekUse: this.options.onDekUse,
       });
       return { id, ...(guid !== undefined ? { guid } : {}), subject: subj, parsed: parsed.parsed, recordFullName: parsed.parsed.recordFullName, steps };
     } catch (err) {

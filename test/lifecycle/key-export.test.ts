@@ -8,6 +8,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { inspect } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ALLOW_PLAINTEXT_EXPORT_ENV,
@@ -16,6 +17,7 @@ import {
   DekRegistryClient,
   DirectorySink,
   exportKeys,
+  ExportedKeyRegistry,
   parseExportedKeys,
   readExportedKeys,
   runKeyExporter,
@@ -147,6 +149,28 @@ describe('key export to a directory', () => {
     expect(again.exported).toHaveLength(2);
     expect(filesOf(dir)).toHaveLength(2); // a full snapshot ignores the checkpoint
     expect(existsSync(path.join(dir, '.kafka-csfle-export', 'claims'))).toBe(false);
+  });
+
+  it('includeDeleted exports soft-deleted DEKs, marked deleted', async () => {
+    const subject = `${p.kek}-gone-value`;
+    const link = `${p.kek}/${subject}/AES256_GCM/1`;
+    await addDekVersion(p.url, p.kek, subject, 'AES256_GCM', 1);
+    await new DekRegistryClient({ url: p.url }).deleteDek(p.kek, subject, { algorithm: 'AES256_GCM', version: 1 });
+    expect((await exportKeys(base({ full: true }))).exported).not.toContain(link);
+    const dir = tmp();
+    const withDeleted = await exportKeys(base({ sink: dir, full: true, includeDeleted: true }));
+    expect(withDeleted.exported).toContain(link);
+    for (const l of linesOfDir(dir)) expect(l.deleted).toBe(l.keyLink === link ? true : undefined);
+  });
+
+  it('an exported-key registry never shows key material', async () => {
+    const dir = tmp();
+    await exportKeys(base({ sink: dir, mode: 'plaintext', env: ALLOW, full: true }));
+    const lines = linesOfDir(dir) as PlaintextKeyLine[];
+    const registry = new ExportedKeyRegistry(lines);
+    const shown = `${inspect(registry, { depth: 5 })} ${JSON.stringify(registry)}`;
+    expect(shown).toContain(String(lines.length));
+    for (const l of lines) expect(shown).not.toContain(l.tinkKey.key[0].keyData.value);
   });
 
   it('refuses plaintext without the environment variable, and writes nothing', async () => {

@@ -8,6 +8,7 @@ import { Option, type Command } from 'commander';
 import { CsfleError, DekRegistryClient, KeyRing, type DekAlgorithm } from '../../index';
 import { ALGORITHM_CHOICES, intArg, keyValue, redacted, UsageError, versionArg } from '../args';
 import type { CliContext } from '../context';
+import { registerDekShred } from './lifecycle';
 
 const algorithmOption = () =>
   new Option('--algorithm <algorithm>', 'DEK algorithm (part of its identity)').choices(ALGORITHM_CHOICES).default(undefined, 'AES256_GCM');
@@ -152,4 +153,6 @@ export function registerDek(program: Command, ctx: CliContext): void {
       await client().undeleteDek(kek, subject, { algorithm: o.algorithm, version: o.version });
       ctx.print({ undeleted: { kek, subject, algorithm: o.algorithm ?? 'AES256_GCM', version: o.version ?? 'all' } });
     });
+
+  registerDekShred(dek, ctx);
 }

@@ -1,5 +1,5 @@
 /**
- * `kafka-csfle kek ...`: list, get, create, update, delete and undelete KEKs.
+ * `kafka-csfle kek ...`: list, get, create, update, delete and undelete KEKs; rewrap (lifecycle.ts).
  *
  * @packageDocumentation
  */
@@ -7,6 +7,7 @@ import { Option, type Command } from 'commander';
 import { CsfleError, DekRegistryClient } from '../../index';
 import { collect, intArg, keyValue } from '../args';
 import type { CliContext } from '../context';
+import { registerKekRewrap } from './lifecycle';
 
 /** Registers the `kek` command group. */
 export function registerKek(program: Command, ctx: CliContext): void {
@@ -85,4 +86,6 @@ export function registerKek(program: Command, ctx: CliContext): void {
       await client().undeleteKek(name);
       ctx.print({ undeleted: name });
     });
+
+  registerKekRewrap(kek, ctx);
 }

@@ -146,6 +146,14 @@ class HcVaultClient implements KmsClient {
     return Buffer.from(pt, 'base64');
   }
 
+  /** Transit `rewrap`: the same DEK under the key's latest version; the plaintext stays in Vault. */
+  async rewrap(ciphertext: Buffer): Promise<Buffer> {
+    const data = await this.#transit('rewrap', 'rewrap', { ciphertext: ciphertext.toString('utf8') });
+    const ct = data['ciphertext'];
+    if (typeof ct !== 'string' || !ct.startsWith('vault:')) throw this.#malformed('rewrap');
+    return Buffer.from(ct, 'utf8');
+  }
+
   #malformed(operation: string): KmsError {
     return kmsError('KMS_ERROR', 'Vault returned a malformed transit response', this.#ctx(operation));
   }
@@ -154,7 +162,7 @@ class HcVaultClient implements KmsClient {
     return { kmsType: HCVAULT_KMS_TYPE, kmsKeyId: this.keyUrl.slice(HCVAULT_KMS_TYPE.length + 3), operation };
   }
 
-  async #transit(operation: string, action: 'encrypt' | 'decrypt', payload: object): Promise<Record<string, unknown>> {
+  async #transit(operation: string, action: 'encrypt' | 'decrypt' | 'rewrap', payload: object): Promise<Record<string, unknown>> {
     const ctx = this.#ctx(operation);
     const path = `/v1/${this.#key.mount}/${action}/${encodeURIComponent(this.#key.name)}`;
     let relogged = false;

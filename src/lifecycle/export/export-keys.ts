@@ -5,12 +5,12 @@
  *
  * @packageDocumentation
  */
-import { DekRegistryClient } from '../../dek/rest-client';
 import type { RegistryHttpOptions } from '../../dek/http-options';
 import type { DekRegistryAdmin } from '../../dek/model';
 import { CsfleError } from '../../errors';
 import type { KmsConfig } from '../../kms/driver';
 import type { KmsOptions } from '../../kms/options';
+import { adminRegistry } from '../dek-listing';
 import { CHECKPOINT_DIR, Checkpoint, exportFileName } from './checkpoint';
 import { DirectorySink } from './directory-sink';
 import type { KeyExportMode } from './key-line';
@@ -33,7 +33,7 @@ export interface KeyExportProgress {
 
 /** Options of {@link exportKeys}. */
 export interface ExportKeysOptions {
-  /** The DEK registry: an instance, or HTTP settings for a {@link DekRegistryClient}. */
+  /** The DEK registry: an instance, or HTTP settings for an uncached `DekRegistryClient`. */
   dekRegistry: DekRegistryAdmin | RegistryHttpOptions;
   /** The KEK whose DEKs are exported. */
   kekName: string;
@@ -165,10 +165,8 @@ export class KeyExportPass {
     }
     if (this.#mode === 'plaintext') assertPlaintextExportAllowed(options.env ?? process.env);
     this.#sink = openExportSink(options.sink, options.s3);
-    const registry =
-      'getKek' in options.dekRegistry ? options.dekRegistry : new DekRegistryClient({ ...options.dekRegistry, cacheCapacity: 0 });
     this.#source = new DekSource({
-      registry,
+      registry: adminRegistry(options.dekRegistry),
       kekName: options.kekName,
       subjects: options.subjects,
       includeDeleted: options.includeDeleted === true,

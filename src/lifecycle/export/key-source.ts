@@ -5,10 +5,11 @@
  * @packageDocumentation
  */
 import { CsfleError } from '../../errors';
-import { DEK_ALGORITHMS, type Dek, type DekRegistryAdmin, type Kek } from '../../dek/model';
+import type { Dek, DekRegistryAdmin, Kek } from '../../dek/model';
 import type { KmsClient, KmsConfig } from '../../kms/driver';
 import type { KmsOptions } from '../../kms/options';
 import { newKmsClient } from '../../kms/registry';
+import { listDekIds } from '../dek-listing';
 import {
   keyLinkOf,
   parseKeyLink,
@@ -56,19 +57,12 @@ export class DekSource {
   async deks(): Promise<Dek[]> {
     const { registry, kekName, includeDeleted } = this.#o;
     await this.kek();
-    const subjects = this.#o.subjects?.length
-      ? [...this.#o.subjects]
-      : await registry.listDekSubjects(kekName, { deleted: includeDeleted });
     const out: Dek[] = [];
-    for (const subject of subjects) {
-      for (const algorithm of DEK_ALGORITHMS) {
-        const versions = await registry.listDekVersions(kekName, subject, { algorithm, deleted: includeDeleted });
-        for (const version of versions) {
-          const dek = await registry.getDek(kekName, subject, { algorithm, version, deleted: includeDeleted });
-          // A registry that ignores the algorithm filter answers another algorithm's DEK: skip it.
-          if (dek && dek.algorithm === algorithm && dek.version === version) out.push(dek);
-        }
-      }
+    const ids = await listDekIds(registry, kekName, { deleted: includeDeleted, ...(this.#o.subjects ? { subjects: this.#o.subjects } : {}) });
+    for (const { subject, algorithm, version } of ids) {
+      const dek = await registry.getDek(kekName, subject, { algorithm, version, deleted: includeDeleted });
+      // A registry that ignores the algorithm filter answers another algorithm's DEK: skip it.
+      if (dek && dek.algorithm === algorithm && dek.version === version) out.push(dek);
     }
     return out;
   }

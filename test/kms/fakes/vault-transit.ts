@@ -3,8 +3,10 @@
  * Speaks the same endpoints and JSON shapes as Vault:
  *   POST /v1/<mount>/encrypt/<name>  {plaintext: base64}        -> {data: {ciphertext: "vault:vN:..."}}
  *   POST /v1/<mount>/decrypt/<name>  {ciphertext: "vault:vN:..."} -> {data: {plaintext: base64}}
+ *   POST /v1/<mount>/rewrap/<name>   {ciphertext: "vault:vN:..."} -> {data: {ciphertext: "vault:vLATEST:..."}}
  *   POST /v1/auth/approle/login      {role_id, secret_id}        -> {auth: {client_token}}
- * Keys are AES-256-GCM under this fake's own random key material.
+ * Keys are AES-256-GCM under this fake's own random key material. Rotate a key by pushing a new
+ * entry to its `versions`; `minDecryptionVersion` retires old versions (as Vault's key config).
  */
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -83,20 +85,21 @@ export async function startFakeVault(): Promise<FakeVault> {
         vault.failNext.count--;
         return send(res, vault.failNext.status, { errors: [vault.failNext.error] });
       }
-      const m = /^\/v1\/(.+)\/(encrypt|decrypt)\/([^/]+)$/.exec(path);
+      const m = /^\/v1\/(.+)\/(encrypt|decrypt|rewrap)\/([^/]+)$/.exec(path);
       if (!m) return send(res, 404, { errors: [] });
       const [, mount, op, name] = m as unknown as [string, string, string, string];
       const mnt = vault.mounts.get(mount);
       if (!mnt) return send(res, 404, { errors: [`no handler for route "${mount}". route entry not found.`] });
       const key = mnt.get(decodeURIComponent(name));
       if (!key) return send(res, 400, { errors: ['encryption key not found'] });
-      if (op === 'encrypt') {
+      const encrypt = (plaintext: Buffer) => {
         const version = key.versions.length;
         const iv = randomBytes(12);
         const c = createCipheriv('aes-256-gcm', key.versions[version - 1]!, iv);
-        const ct = Buffer.concat([iv, c.update(Buffer.from(body.plaintext ?? '', 'base64')), c.final(), c.getAuthTag()]);
+        const ct = Buffer.concat([iv, c.update(plaintext), c.final(), c.getAuthTag()]);
         return send(res, 200, { data: { ciphertext: `vault:v${version}:${ct.toString('base64')}`, key_version: version } });
-      }
+      };
+      if (op === 'encrypt') return encrypt(Buffer.from(body.plaintext ?? '', 'base64'));
       const cm = /^vault:v(\d+):(.+)$/.exec(body.ciphertext ?? '');
       if (!cm) return send(res, 400, { errors: ['invalid ciphertext: no prefix'] });
       const version = Number(cm[1]);
@@ -110,6 +113,7 @@ export async function startFakeVault(): Promise<FakeVault> {
         const d = createDecipheriv('aes-256-gcm', material, raw.subarray(0, 12));
         d.setAuthTag(raw.subarray(raw.length - 16));
         const pt = Buffer.concat([d.update(raw.subarray(12, raw.length - 16)), d.final()]);
+        if (op === 'rewrap') return encrypt(pt);
         return send(res, 200, { data: { plaintext: pt.toString('base64') } });
       } catch {
         return send(res, 400, { errors: ['cipher: message authentication failed'] });

@@ -1,0 +1,139 @@
+/**
+ * `kafka-csfle decrypt`: reads framed records (one base64 or hex record per line on stdin, or a
+ * topic from a broker) and prints them decrypted as JSON lines, with keys from a key export and
+ * no DEK Registry. See docs/key-export.md.
+ *
+ * @packageDocumentation
+ */
+import { createInterface } from 'node:readline';
+import { Option, type Command } from 'commander';
+import {
+  createOfflineDeserializer,
+  CsfleError,
+  decodeRecordLine,
+  ExportedKeyRegistry,
+  HttpSchemaSource,
+  isPlaintextLine,
+  readExportedKeys,
+  readTopic,
+  recordToJson,
+  type ExportedKeyLine,
+  type RuleSet,
+  type SchemaInfo,
+} from '../../index';
+import { keyValue, readJson, UsageError } from '../args';
+import type { CliContext } from '../context';
+
+interface DecryptFlags {
+  keys: string[];
+  schemaRegistry?: string;
+  schema?: string;
+  rules?: string;
+  subject?: string;
+  topic?: string;
+  brokers?: string;
+  kmsConfig?: Record<string, string>;
+  encoding: 'auto' | 'hex' | 'base64';
+}
+
+/** A schema file: `{ schema, ruleSet?, metadata? }` as `schema get` prints it, or a bare Avro schema. */
+function schemaFromFile(file: string, rulesFile: string | undefined): SchemaInfo {
+  const v = readJson<unknown>(file, 'schema');
+  let info: SchemaInfo;
+  if (v && typeof v === 'object' && !Array.isArray(v) && typeof (v as { schema?: unknown }).schema === 'string') {
+    const s = v as SchemaInfo;
+    info = { schema: s.schema, schemaType: s.schemaType, metadata: s.metadata, ruleSet: s.ruleSet, references: s.references };
+  } else {
+    info = { schema: JSON.stringify(v) };
+  }
+  if (rulesFile) {
+    const r = readJson<RuleSet | { ruleSet: RuleSet }>(rulesFile, 'rules');
+    info.ruleSet = 'ruleSet' in r ? r.ruleSet : r;
+  }
+  if (!info.ruleSet) throw new UsageError(`schema file ${file} has no ruleSet: pass --rules FILE (nothing would be decrypted)`);
+  return info;
+}
+
+function defaultSubject(lines: readonly ExportedKeyLine[]): string {
+  const subjects = [...new Set(lines.map((l) => l.subject))];
+  if (subjects.length !== 1) {
+    throw new UsageError(`the keys hold ${subjects.length} subjects: pass --subject to say which one encrypted the records`);
+  }
+  return subjects[0]!;
+}
+
+/** Registers the `decrypt` command. */
+export function registerDecrypt(program: Command, ctx: CliContext): void {
+  program
+    .command('decrypt')
+    .description(
+      'decrypt framed records with exported keys (no DEK Registry; no KMS with plaintext keys): one base64 or hex ' +
+        'record per line on stdin, or --topic from a broker; prints one JSON line per record',
+    )
+    .requiredOption('--keys <path...>', 'key export files or directories')
+    .option('--schema-registry <url>', 'schema registry holding the records\' schemas')
+    .option('--schema <file>', 'one schema for every record: JSON as `schema get` prints it, or a bare Avro schema with --rules')
+    .option('--rules <file>', 'with --schema: the rule set (JSON)')
+    .option('--subject <subject>', 'subject whose DEKs encrypted the records (default: <topic>-value, or the only subject in the keys)')
+    .option('--topic <topic>', 'read this topic from the beginning up to its end at start (instead of stdin)')
+    .option('--brokers <host:port,...>', 'with --topic: bootstrap brokers (env KAFKA_BROKERS)')
+    .option('--kms-config <key=value>', 'KMS driver config for wrapped keys (repeatable)', keyValue)
+    .addOption(new Option('--encoding <encoding>', 'stdin record encoding').choices(['auto', 'hex', 'base64']).default('auto'))
+    .action(async (o: DecryptFlags) => {
+      if ((o.schema === undefined) === (o.schemaRegistry === undefined)) {
+        throw new UsageError('pass exactly one of --schema-registry URL and --schema FILE');
+      }
+      if (o.rules !== undefined && o.schema === undefined) throw new UsageError('--rules applies only with --schema');
+      const lines = await readExportedKeys(o.keys);
+      if (lines.length === 0) throw new UsageError(`no keys in ${o.keys.join(', ')}`);
+      const kmsTypes = new Set(lines.filter((l) => !isPlaintextLine(l)).map((l) => (l as { kmsType: string }).kmsType));
+      const kms = Object.fromEntries([...kmsTypes].map((t) => [t, o.kmsConfig ?? {}]));
+      const subject = o.subject ?? (o.topic === undefined ? defaultSubject(lines) : undefined);
+      const deserializer = createOfflineDeserializer({
+        keys: new ExportedKeyRegistry(lines),
+        ...(o.schema !== undefined
+          ? { schema: schemaFromFile(o.schema, o.rules) }
+          : { schemaRegistry: new HttpSchemaSource({ url: o.schemaRegistry!.split(',').map((u) => u.trim()) }) }),
+        ...(subject !== undefined ? { subject } : {}),
+        kms,
+      });
+      let count = 0;
+      const report = (): void => ctx.progress.update(`decrypt: ${count} records`);
+
+      if (o.topic !== undefined) {
+        const brokers = (o.brokers ?? ctx.io.env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+        if (brokers.length === 0) throw new UsageError('--topic needs --brokers or KAFKA_BROKERS');
+        const topic = o.topic;
+        await readTopic({ brokers }, topic, async (r) => {
+          if (r.value === null) return;
+          let value: unknown;
+          try {
+            value = await deserializer.deserialize(topic, r.value, r.headers);
+          } catch (e) {
+            if (e instanceof CsfleError) throw e.withContext({ topic, partition: r.partition, offset: r.offset });
+            throw e;
+          }
+          ctx.io.out(`{"partition":${r.partition},"offset":"${r.offset}","value":${recordToJson(value)}}\n`);
+          count++;
+          report();
+        });
+        return;
+      }
+      const input = ctx.io.stdin ?? process.stdin;
+      let lineNo = 0;
+      for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+        lineNo++;
+        if (!text.trim()) continue;
+        let value: unknown;
+        try {
+          value = await deserializer.deserialize(subject ?? '', decodeRecordLine(text, o.encoding));
+        } catch (e) {
+          if (e instanceof CsfleError) throw e.withContext({}, `record on input line ${lineNo}: ${e.detail}`);
+          throw e;
+        }
+        ctx.io.out(`${recordToJson(value)}\n`);
+        count++;
+        report();
+      }
+    });
+}
