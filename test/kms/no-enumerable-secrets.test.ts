@@ -17,7 +17,11 @@ import {
   HttpSchemaSource,
   InMemoryDekRegistry,
   InMemorySchemaRegistry,
+  JsonDeserializer,
+  JsonSerializer,
   KeyRing,
+  ProtobufDeserializer,
+  ProtobufSerializer,
   newKmsClient,
   type KmsOptions,
 } from '../../src/index';
@@ -149,6 +153,9 @@ describe('no secret in any enumerable property', () => {
     expectClean('AvroDeserializer', de);
     expectClean('InMemoryDekRegistry after use', dekRegistry);
     expectClean('serde over HTTP registries', new AvroSerializer({ schemaRegistry: http, dekRegistry: http, kms }));
+    for (const [name, Serde] of Object.entries({ JsonSerializer, JsonDeserializer, ProtobufSerializer, ProtobufDeserializer })) {
+      expectClean(name, new Serde({ schemaRegistry: http, dekRegistry: http, kms }));
+    }
   });
 
   it('the check itself finds a secret in a plain object (control)', () => {
