@@ -76,5 +76,5 @@ export { CRASH_AT_ENV } from './lifecycle/test-hooks';
 export { reencryptTopic, DEAD_LETTER_HEADERS, type ReencryptOptions } from './kafka/reencrypt';
 export { type ReencryptProgress, type ReencryptReport } from './kafka/reencrypt-report';
 export { verifyReencryption, type VerifyOptions, type VerifyReport, type PartitionVerification } from './kafka/verify';
-export { type KafkaConnection } from './kafka/kafkajs';
-export { type KeyFormat } from './kafka/record-copier';
+export { type KafkaConnection, type KafkajsClient } from './kafka/connection';
+export { type KeyFormat } from './kafka/connection';
