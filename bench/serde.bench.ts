@@ -1,10 +1,12 @@
 /**
  * `npm run bench`: records/s of serialize and deserialize for a Customer record (7 fields, 3 PII
- * strings, inline tags, ENCRYPT rule, local-kms), AES256_GCM and AES256_SIV, side by side:
+ * strings, inline tags, ENCRYPT rule, local-kms) as Avro, JSON Schema and Protobuf, AES256_GCM
+ * and AES256_SIV, side by side:
  *
- * - kafka-csfle AvroSerializer / AvroDeserializer (in-memory registries),
- * - Confluent's AvroSerializer / AvroDeserializer (@confluentinc/schemaregistry, mock registries),
- * - a hand-written ceiling: avsc + node:crypto (cached key; our AesSiv for SIV), no registries.
+ * - kafka-csfle Avro/Json/Protobuf Serializer and Deserializer (in-memory registries),
+ * - Confluent's same-format serdes (@confluentinc/schemaregistry, mock registries),
+ * - a hand-written ceiling: the format's codec (avsc; ajv + JSON; @bufbuild/protobuf) +
+ *   node:crypto (cached key; our AesSiv for SIV), no registries.
  *
  * Each measurement is warmed up and sized for ~0.8 s per run; 7 rounds run the implementations
  * back to back (interleaved, so load from other processes hits all alike). Reported: the median
@@ -13,8 +15,9 @@
  * "seq" = N sequential awaits; "c64" = batches of 64 concurrent calls (Promise.all).
  * Results: stdout table + bench/results/latest.json.
  *
- * Env: BENCH_TARGET_MS (default 800), BENCH_REPEATS (rounds, default 7), BENCH_ONLY (substring
- * filter on "impl algorithm op mode", e.g. "kafka-csfle AES256_SIV serialize"; skips the JSON).
+ * Env: BENCH_TARGET_MS (default 800), BENCH_REPEATS (rounds, default 7), BENCH_FORMATS
+ * (e.g. "json,protobuf"), BENCH_ONLY (substring filter on "impl format algorithm op mode", e.g.
+ * "kafka-csfle json AES256_SIV serialize"). Either filter skips writing the JSON.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -23,16 +26,20 @@ import { performance } from 'node:perf_hooks';
 import type { DekAlgorithm } from '../src/index';
 import { confluentImpl } from './impl/confluent';
 import { ceilingImpl } from './impl/ceiling';
-import { oursImpl } from './impl/ours';
-import { customerRecord, TOPIC, type Impl } from './impl/common';
+import { oursImpl, oursOtelImpl } from './impl/ours';
+import { customerRecord, FORMATS, TOPIC, type Format, type Impl } from './impl/common';
 
 const TARGET_MS = Number(process.env['BENCH_TARGET_MS'] ?? 800);
 const REPEATS = Number(process.env['BENCH_REPEATS'] ?? 7);
 const ONLY = process.env['BENCH_ONLY'];
 const CONCURRENCY = 64;
 const ALGORITHMS: DekAlgorithm[] = ['AES256_GCM', 'AES256_SIV'];
-const IMPLS: { name: string; make: (a: DekAlgorithm) => Promise<Impl> }[] = [
+/** BENCH_FORMATS: comma-separated subset of avro,json,protobuf (default: all). */
+const SELECTED_FORMATS: readonly Format[] = process.env['BENCH_FORMATS'] ? (process.env['BENCH_FORMATS'].split(',') as Format[]) : FORMATS;
+const IMPLS: { name: string; make: (a: DekAlgorithm, f: Format) => Promise<Impl> }[] = [
   { name: 'kafka-csfle', make: oursImpl },
+  // Metrics exported through a no-op OpenTelemetry meter (Avro only: the cost does not depend on the format).
+  { name: '+otel-noop', make: oursOtelImpl },
   { name: 'confluent', make: confluentImpl },
   { name: 'ceiling', make: ceilingImpl },
 ];
@@ -40,6 +47,7 @@ type Op = 'serialize' | 'deserialize';
 type Mode = 'seq' | 'c64';
 
 interface Result {
+  format: Format;
   algorithm: DekAlgorithm;
   op: Op;
   mode: Mode;
@@ -94,30 +102,31 @@ function fmt(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-const IMPL_NAMES = IMPLS.map((i) => i.name);
+const IMPL_NAMES = ['kafka-csfle', 'confluent', 'ceiling'];
 
 async function main(): Promise<void> {
   const results: Result[] = [];
   /** Per (algorithm, op, mode): per-round ratios ours/other, measured back to back. */
-  const paired: Record<string, { vsConfluent: number[]; vsCeiling: number[]; vsConfluentCpu: number[]; vsCeilingCpu: number[] }> = {};
+  const paired: Record<string, { vsConfluent: number[]; vsCeiling: number[]; vsConfluentCpu: number[]; vsCeilingCpu: number[]; otel: number[]; otelCpu: number[] }> = {};
   console.log(`kafka-csfle serde bench — node ${process.version}, ${cpus().length}x ${cpus()[0]?.model ?? '?'}`);
   console.log(`~${TARGET_MS} ms per run, ${REPEATS} rounds (implementations interleaved), medians; seq = sequential awaits, c64 = ${CONCURRENCY} concurrent`);
   console.log('rec/s = records per wall second; rec/cpu-s = records per CPU second of this process (robust to other load)\n');
-  for (const algorithm of ALGORITHMS) {
+  for (const format of SELECTED_FORMATS) for (const algorithm of ALGORITHMS) {
     const impls: { name: string; impl: Impl; bytes: Buffer }[] = [];
     for (const { name, make } of IMPLS) {
-      const impl = await make(algorithm);
+      if (name === '+otel-noop' && format !== 'avro') continue;
+      const impl = await make(algorithm, format);
       // Each implementation reads what it wrote (all of them are interoperable; see test/interop).
       const bytes = await impl.serialize(TOPIC, { ...customerRecord });
       const check = (await impl.deserialize(TOPIC, bytes)) as Record<string, unknown>;
       if (check['ssn'] !== customerRecord.ssn || check['email'] !== customerRecord.email) {
-        throw new Error(`${name} ${algorithm}: round trip failed`);
+        throw new Error(`${name} ${format} ${algorithm}: round trip failed`);
       }
       impls.push({ name, impl, bytes });
     }
     for (const op of ['serialize', 'deserialize'] as const) {
       for (const mode of ['seq', 'c64'] as const) {
-        const selected = impls.filter(({ name }) => !ONLY || `${name} ${algorithm} ${op} ${mode}`.includes(ONLY));
+        const selected = impls.filter(({ name }) => !ONLY || `${name} ${format} ${algorithm} ${op} ${mode}`.includes(ONLY));
         if (selected.length === 0) continue;
         const fns = selected.map(({ impl, bytes }) =>
           op === 'serialize' ? () => impl.serialize(TOPIC, { ...customerRecord }) : () => impl.deserialize(TOPIC, bytes),
@@ -135,18 +144,21 @@ async function main(): Promise<void> {
             cpu[k]!.push(Math.round((ns[k]! * 1000) / cpuMs));
           }
         }
-        const key = `${algorithm} ${op} ${mode}`;
+        const key = `${format} ${algorithm} ${op} ${mode}`;
         const idx = (n: string) => selected.findIndex((s) => s.name === n);
-        const [o, c, l] = [idx('kafka-csfle'), idx('confluent'), idx('ceiling')];
+        const [o, c, l, m] = [idx('kafka-csfle'), idx('confluent'), idx('ceiling'), idx('+otel-noop')];
         const ratios = (a: number[][], i: number, j: number) => (i < 0 || j < 0 ? [] : a[i]!.map((v, r) => v / a[j]![r]!));
         paired[key] = {
           vsConfluent: ratios(wall, o, c),
           vsCeiling: ratios(wall, o, l),
           vsConfluentCpu: ratios(cpu, o, c),
           vsCeilingCpu: ratios(cpu, o, l),
+          otel: ratios(wall, m, o),
+          otelCpu: ratios(cpu, m, o),
         };
         selected.forEach(({ name }, k) => {
           const res: Result = {
+            format,
             algorithm,
             op,
             mode,
@@ -159,7 +171,7 @@ async function main(): Promise<void> {
           };
           results.push(res);
           console.log(
-            `  ${key.padEnd(27)} ${name.padEnd(11)} ${fmt(res.recordsPerSec).padStart(9)} rec/s ${fmt(res.recordsPerCpuSec).padStart(9)} rec/cpu-s  (wall runs ${wall[k]!.map(fmt).join(' / ')}; N=${fmt(ns[k]!)})`,
+            `  ${key.padEnd(36)} ${name.padEnd(11)} ${fmt(res.recordsPerSec).padStart(9)} rec/s ${fmt(res.recordsPerCpuSec).padStart(9)} rec/cpu-s  (wall runs ${wall[k]!.map(fmt).join(' / ')}; N=${fmt(ns[k]!)})`,
           );
         });
       }
@@ -172,18 +184,19 @@ async function main(): Promise<void> {
   const c = (v: number | undefined) => (v === undefined ? '-' : fmt(v));
   const x = (v: number[] | undefined) => (v === undefined || v.length === 0 ? '-' : `${median(v).toFixed(2)}x`);
   console.log('\nrec/s (wall, median of rounds); ratios = median of per-round ratios, wall / cpu');
-  console.log('| algorithm  | op          | mode | kafka-csfle | confluent | ceiling | ours/confluent (wall / cpu) | ours/ceiling (wall / cpu) |');
-  console.log('|------------|-------------|------|------------:|----------:|--------:|----------------------------:|--------------------------:|');
-  for (const algorithm of ALGORITHMS) {
+  console.log('| format   | algorithm  | op          | mode | kafka-csfle | confluent | ceiling | ours/confluent (wall / cpu) | ours/ceiling (wall / cpu) | +otel-noop/ours (wall / cpu) |');
+  console.log('|----------|------------|-------------|------|------------:|----------:|--------:|----------------------------:|--------------------------:|-----------------------------:|');
+  for (const format of SELECTED_FORMATS) for (const algorithm of ALGORITHMS) {
     for (const op of ['serialize', 'deserialize'] as const) {
       for (const mode of ['seq', 'c64'] as const) {
-        const key = `${algorithm} ${op} ${mode}`;
-        const get = (impl: string) => results.find((r) => r.algorithm === algorithm && r.op === op && r.mode === mode && r.impl === impl);
+        const key = `${format} ${algorithm} ${op} ${mode}`;
+        const get = (impl: string) => results.find((r) => r.format === format && r.algorithm === algorithm && r.op === op && r.mode === mode && r.impl === impl);
         const [ours, conf, ceil] = IMPL_NAMES.map(get);
         if (!ours && !conf && !ceil) continue;
         const p = paired[key]!;
         const num = (v: number[]) => (v.length === 0 ? undefined : Number(median(v).toFixed(3)));
         rows.push({
+          format,
           algorithm,
           op,
           mode,
@@ -197,14 +210,16 @@ async function main(): Promise<void> {
           oursOverCeiling: num(p.vsCeiling),
           oursOverConfluentCpu: num(p.vsConfluentCpu),
           oursOverCeilingCpu: num(p.vsCeilingCpu),
+          otelNoopOverOurs: num(p.otel),
+          otelNoopOverOursCpu: num(p.otelCpu),
         });
         console.log(
-          `| ${algorithm.padEnd(10)} | ${op.padEnd(11)} | ${mode}  | ${c(ours?.recordsPerSec).padStart(11)} | ${c(conf?.recordsPerSec).padStart(9)} | ${c(ceil?.recordsPerSec).padStart(7)} | ${`${x(p.vsConfluent)} / ${x(p.vsConfluentCpu)}`.padStart(27)} | ${`${x(p.vsCeiling)} / ${x(p.vsCeilingCpu)}`.padStart(25)} |`,
+          `| ${format.padEnd(8)} | ${algorithm.padEnd(10)} | ${op.padEnd(11)} | ${mode}  | ${c(ours?.recordsPerSec).padStart(11)} | ${c(conf?.recordsPerSec).padStart(9)} | ${c(ceil?.recordsPerSec).padStart(7)} | ${`${x(p.vsConfluent)} / ${x(p.vsConfluentCpu)}`.padStart(27)} | ${`${x(p.vsCeiling)} / ${x(p.vsCeilingCpu)}`.padStart(25)} | ${`${x(p.otel)} / ${x(p.otelCpu)}`.padStart(28)} |`,
         );
       }
     }
   }
-  console.log('\nTargets: ours/confluent >= 15x, ours/ceiling >= 0.8x');
+  console.log('\nTargets: ours/confluent >= 15x (Avro), >= 10x (JSON, Protobuf); ours/ceiling >= 0.8x; +otel-noop/ours >= 0.95x (metrics cost < 5%)');
 
   const out = {
     date: new Date().toISOString(),
@@ -214,14 +229,15 @@ async function main(): Promise<void> {
     targetMsPerRun: TARGET_MS,
     rounds: REPEATS,
     concurrency: CONCURRENCY,
-    record: 'Customer: 7 fields, 3 PII strings (inline confluent:tags), ENCRYPT rule, local-kms',
-    targets: { oursOverConfluent: 15, oursOverCeiling: 0.8 },
+    record: 'Customer: 7 fields, 3 PII strings (inline tags), ENCRYPT rule, local-kms; as Avro, JSON Schema and Protobuf',
+    formats: SELECTED_FORMATS,
+    targets: { oursOverConfluent: { avro: 15, json: 10, protobuf: 10 }, oursOverCeiling: 0.8, otelNoopOverOurs: 0.95 },
     table: rows,
     results,
   };
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  if (!ONLY) writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(out, null, 2)}\n`);
+  if (!ONLY && !process.env['BENCH_FORMATS']) writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(out, null, 2)}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -21,7 +21,9 @@ export * from './dek/model';
 export { InMemoryDekRegistry, type InMemoryDekRegistryOptions } from './dek/in-memory-registry';
 export { DekRegistryClient } from './dek/rest-client';
 export { REGISTRY_HTTP_DEFAULTS } from './dek/http-options';
-export { KeyRing, type KeyRingConfig, type KeyRingLogger, type WriteKey, type WriteKeyRequest } from './dek/key-ring';
+export { KeyRing, type KeyRingConfig, type KeyRingLogger, type KeyRingPolicy, type WriteKey, type WriteKeyRequest } from './dek/key-ring';
+export { DEFAULT_MAX_KEY_AGE_MS, DEFAULT_MAX_GCM_ENCRYPTIONS } from './dek/key-ring-config';
+export type { KeyRingStats, SerdeStats, DekUsageStats } from './observe/stats';
 export * from './rules/model';
 export { type RuleOverride, type RuleAction } from './rules/actions';
 export { compileTagPattern } from './avro/tags';
@@ -34,6 +36,7 @@ export { AvroSerializer } from './serde/avro-serializer';
 export { AvroDeserializer } from './serde/avro-deserializer';
 export { JsonSerializer, JsonDeserializer, type JsonSerializerOptions, type JsonDeserializerOptions } from './serde/json-serde';
 export { ProtobufSerializer, ProtobufDeserializer, type ProtobufSerializerOptions, type ProtobufDeserializerOptions } from './serde/protobuf-serde';
+export { CONFLUENT_META_PROTO, CONFLUENT_META_PROTO_TEXT } from './protobuf/builtins';
 export {
   frame,
   parseFrame,
@@ -48,7 +51,7 @@ export {
 export { RecordInspector, type RecordInspectorOptions, type RecordInspection, type TaggedFieldInspection, type PayloadInspection, type DekVersionRef, type InspectTarget, type ValueState } from './serde/record-inspector';
 export type { FieldEncryptionStatus, RecordWithStatus, EncryptionState } from './serde/read-status';
 export { ciphertextShape, cipherOverhead, type CiphertextShape } from './rules/ciphertext-shape';
-export { toCsfleLogger, loggerKind, SILENT_LOGGER, KAFKAJS_LOG_LEVEL, type CsfleLogger, type LoggerOption, type LoggerKind, type LogContext, type MessageFirstLogger, type ObjectFirstLogger, type KafkajsLogCreator } from './observe/logger';
+export { toCsfleLogger, loggerKind, SILENT_LOGGER, KAFKAJS_LOG_LEVEL, type CsfleLogger, type LoggerOption, type LoggerKind, type LogContext, type MessageFirstLogger, type KafkajsLogCreator } from './observe/logger';
 export { type AuditEvent, type AuditEventType, type AuditListener } from './observe/audit';
 export { jsonLinesAuditWriter, type JsonLinesAuditWriter } from './observe/audit-writer';
 export { COUNTERS, HISTOGRAMS, METRIC_ATTRIBUTES, type CounterSpec } from './observe/metrics';

@@ -56,8 +56,52 @@ export function ruleSet(algorithm: DekAlgorithm): RuleSet {
   };
 }
 
-export function schemaInfo(algorithm: DekAlgorithm) {
-  return { schemaType: 'AVRO' as const, schema: JSON.stringify(customerSchema), ruleSet: ruleSet(algorithm) };
+/** The schema formats benchmarked. */
+export type Format = 'avro' | 'json' | 'protobuf';
+export const FORMATS: readonly Format[] = ['avro', 'json', 'protobuf'];
+
+/** The same Customer as JSON Schema. */
+export const customerJsonSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'Customer',
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string', 'confluent:tags': ['PII'] },
+    email: { type: 'string', 'confluent:tags': ['PII'] },
+    ssn: { type: 'string', 'confluent:tags': ['PII'] },
+    country: { type: 'string' },
+    loyaltyPoints: { type: 'integer' },
+    active: { type: 'boolean' },
+  },
+  required: ['id', 'name', 'email', 'ssn', 'country', 'loyaltyPoints', 'active'],
+};
+
+/** The same Customer as Protobuf. */
+export const customerProto = `syntax = "proto3";
+package com.example;
+import "confluent/meta.proto";
+
+message Customer {
+  string id = 1;
+  string name = 2 [(confluent.field_meta).tags = "PII"];
+  string email = 3 [(confluent.field_meta).tags = "PII"];
+  string ssn = 4 [(confluent.field_meta).tags = "PII"];
+  string country = 5;
+  int32 loyaltyPoints = 6;
+  bool active = 7;
+}
+`;
+
+export function schemaInfo(algorithm: DekAlgorithm, format: Format = 'avro') {
+  switch (format) {
+    case 'avro':
+      return { schemaType: 'AVRO' as const, schema: JSON.stringify(customerSchema), ruleSet: ruleSet(algorithm) };
+    case 'json':
+      return { schemaType: 'JSON' as const, schema: JSON.stringify(customerJsonSchema), ruleSet: ruleSet(algorithm) };
+    case 'protobuf':
+      return { schemaType: 'PROTOBUF' as const, schema: customerProto, ruleSet: ruleSet(algorithm) };
+  }
 }
 
 export interface Impl {

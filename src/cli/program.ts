@@ -16,6 +16,7 @@ import { registerKek } from './commands/kek';
 import { registerInspect } from './commands/inspect';
 import { registerKeys } from './commands/keys';
 import { registerSchema } from './commands/schema';
+import { registerTopic } from './commands/topic';
 import { registerTopicAudit } from './commands/topic-audit';
 import type { CliContext } from './context';
 import type { CliIo } from './io';
@@ -137,6 +138,7 @@ export function buildProgram(io: CliIo): { program: Command; ctx: CliContext; fi
   registerKeys(program, ctx);
   registerDecrypt(program, ctx);
   registerInspect(program, ctx);
+  registerTopic(program, ctx);
   registerTopicAudit(program, ctx);
 
   // Every command accepts the global options after its own arguments too.

@@ -62,12 +62,12 @@ export class AesSiv {
   /** CTR key (a private copy). */
   readonly #ctrKey: Buffer;
   /** Long-lived zero-IV AES-CBC cipher under the CMAC key. */
-  readonly #mac: Cipher;
+  #mac: Cipher | undefined;
   #destroyed = false;
   /** Last ciphertext block output by {@link AesSiv.#mac} (the current CBC chaining value). */
   readonly #chain = Buffer.alloc(BLOCK);
   /** Long-lived AES-ECB cipher under the CTR key. */
-  readonly #ctrEcb: Cipher;
+  #ctrEcb: Cipher | undefined;
   /** CMAC subkeys (NIST SP 800-38B). */
   readonly #sub1 = Buffer.alloc(BLOCK);
   readonly #sub2 = Buffer.alloc(BLOCK);
@@ -93,10 +93,12 @@ export class AesSiv {
     const macKey = key.subarray(0, half);
     this.#ctrKey = Buffer.from(key.subarray(half));
 
-    this.#mac = createCipheriv(aesName(half, 'cbc'), macKey, ZERO_BLOCK);
-    this.#mac.setAutoPadding(false);
-    this.#ctrEcb = createCipheriv(aesName(half, 'ecb'), this.#ctrKey, null);
-    this.#ctrEcb.setAutoPadding(false);
+    const mac = createCipheriv(aesName(half, 'cbc'), macKey, ZERO_BLOCK);
+    mac.setAutoPadding(false);
+    this.#mac = mac;
+    const ctrEcb = createCipheriv(aesName(half, 'ecb'), this.#ctrKey, null);
+    ctrEcb.setAutoPadding(false);
+    this.#ctrEcb = ctrEcb;
 
     // Subkeys: L = E(K1, 0^128); K1 = dbl(L); K2 = dbl(K1).
     const l = this.#cbcMac(Buffer.alloc(BLOCK));
@@ -158,18 +160,21 @@ export class AesSiv {
 
   /**
    * Wipe the key-derived values this instance holds in JavaScript memory (CTR key copy, CMAC
-   * subkeys and precomputed blocks); later calls throw `CryptoError('INVALID_KEY')`. The caller's
-   * key buffer is left untouched. Idempotent.
+   * subkeys and precomputed blocks) and drops the OpenSSL cipher contexts keyed with it; later
+   * calls throw `CryptoError('KEY_DESTROYED')`. The caller's key buffer is left untouched.
+   * Idempotent.
    */
   destroy(): void {
     this.#destroyed = true;
+    this.#mac = undefined;
+    this.#ctrEcb = undefined;
     for (const b of [this.#ctrKey, this.#sub1, this.#sub2, this.#d0, this.#cmacEmpty, this.#chain, this.#d]) {
       b.fill(0);
     }
   }
 
   static #destroyedError(): CryptoError {
-    return new CryptoError('INVALID_KEY', 'AES-SIV instance has been destroyed', { algorithm: 'AES-SIV' });
+    return new CryptoError('KEY_DESTROYED', 'AES-SIV instance has been destroyed (its key was wiped)', { algorithm: 'AES-SIV' });
   }
 
   /** Never reveal key material. */
@@ -186,7 +191,7 @@ export class AesSiv {
   #cbcMac(blocks: Buffer): Buffer {
     // Cancel the running chaining value so this call behaves as a fresh zero-IV CBC.
     xorBlockInto(blocks, 0, this.#chain);
-    const out = this.#mac.update(blocks);
+    const out = this.#mac!.update(blocks);
     const last = out.subarray(out.length - BLOCK);
     last.copy(this.#chain);
     return last;
@@ -267,7 +272,7 @@ export class AesSiv {
         counters.copy(counters, off, 0, 12);
         counters.writeUInt32BE(low + b, off + 12);
       }
-      const stream = this.#ctrEcb.update(counters);
+      const stream = this.#ctrEcb!.update(counters);
       for (let i = 0; i < len; i++) out[outOffset + i] = input[i] ^ stream[i];
       stream.fill(0);
       return;

@@ -27,7 +27,7 @@ export interface DekCipher {
   /** Decrypt and authenticate; throws `CryptoError` ('DECRYPTION_FAILED' / 'INVALID_CIPHERTEXT'). */
   decrypt(ciphertext: Buffer): Buffer;
   /**
-   * Wipe this cipher's copy of the key; any later call throws `CryptoError('INVALID_KEY')`.
+   * Wipe this cipher's copy of the key; any later call throws `CryptoError('KEY_DESTROYED')`.
    * Optional to call (e.g. on KeyRing eviction); idempotent.
    */
   destroy(): void;
@@ -37,7 +37,7 @@ export interface DekCipher {
 const SIV_ASSOCIATED_DATA: readonly Buffer[] = Object.freeze([Buffer.alloc(0)]);
 
 function destroyedError(algorithm: DekAlgorithm): CryptoError {
-  return new CryptoError('INVALID_KEY', 'DEK cipher has been destroyed', { algorithm });
+  return new CryptoError('KEY_DESTROYED', 'DEK cipher has been destroyed (its key bytes were wiped)', { algorithm });
 }
 
 abstract class BaseDekCipher implements DekCipher {

@@ -1,205 +1,146 @@
 /**
- * The KeyRing: finds, creates and caches unwrapped DEKs.
+ * The KeyRing: finds, creates and caches unwrapped DEKs, under one policy.
  *
- * - Caches KEKs, KMS clients and ready-to-use DEK ciphers; once warm, a record's key lookup is a
- *   synchronous map read (no registry call, no KMS call).
+ * - Once warm, a record's key lookup is a synchronous map read (no registry call, no KMS call,
+ *   no promise); usage is counted with plain integers.
  * - Coalesces concurrent misses: N concurrent first calls for the same DEK share one registry
  *   fetch, one DEK creation and one KMS call.
- * - Auto-registers the KEK (from rule params) and the DEK on produce, as Confluent does; a
- *   `CONFLICT` means another producer won the race, so its record is read and used.
- * - Rotates DEKs when `expiryDays` > 0 (new version when the latest is older than that).
+ * - Auto-registers the KEK (from rule params) and the DEK on produce, as Confluent does, but never
+ *   revives a soft-deleted KEK or DEK (`KEK_DELETED` / `DEK_DELETED`); consumers still read them.
+ * - Rotates DEKs when `expiryDays` > 0 (new version when the latest is older than that, or when
+ *   it reached `maxEncryptionsPerDek`).
+ * - Bounds every unwrapped key by `capacity` (LRU; evicted keys are wiped) and by `maxKeyAgeMs`
+ *   (refreshed in the background, wiped at the limit).
+ * - Remembers failures for `failureTtlMs` (negative cache), so poison records cost no I/O.
  *
- * Unwrapped key bytes live only inside the cached {@link DekCipher}s.
+ * Unwrapped key bytes live only inside the cached ciphers ({@link CipherCache}).
  *
  * @packageDocumentation
  */
-import { newDekCipher, type DekCipher } from '../crypto/dek-cipher';
-import { generateTinkKey } from '../crypto/tink-key';
-import { CsfleError, DekRegistryError, KmsError } from '../errors';
-import type { KmsClient, KmsConfig } from '../kms/driver';
-import type { KmsOptions } from '../kms/options';
-import { newKmsClient } from '../kms/registry';
-import type { Dek, DekAlgorithm, DekRegistry, Kek } from './model';
+import { newDekCipher } from '../crypto/dek-cipher';
+import type { DekCipher } from '../crypto/dek-cipher';
+import { CsfleError, DekRegistryError } from '../errors';
+import { KeyRingCounters, type KeyRingStats } from '../observe/stats';
+import { Telemetry } from '../observe/telemetry';
+import { CipherCache, dekId, familyId } from './cipher-cache';
+import { FailureCache } from './failure-cache';
+import { KEY_REFRESH_FRACTION, resolvePolicy, type KeyRingConfig, type KeyRingLogger, type ResolvedPolicy } from './key-ring-config';
+import { KeySource } from './key-source';
+import { ManagedCipher, type DekIdentity } from './managed-cipher';
+import type { Dek, DekAlgorithm, Kek } from './model';
+import { SweepTimer, type Sweepable } from './sweep-timer';
+import { WriteKeys, type WriteKey, type WriteKeyRequest } from './write-keys';
 
-const DAY_MS = 86_400_000;
-
-/** Receives warnings (never secrets). */
-export interface KeyRingLogger {
-  warn(message: string, context?: Record<string, unknown>): void;
-}
-
-/** Options of {@link KeyRing}. */
-export interface KeyRingConfig {
-  registry: DekRegistry;
-  /** Per-kmsType driver config. */
-  kms?: KmsOptions;
-  /** How long a "latest DEK" answer is trusted (default 5 minutes). Versioned DEKs never expire. */
-  latestTtlMs?: number;
-  /** Max cached DEK ciphers (default 10 000; oldest evicted first). */
-  capacity?: number;
-  /**
-   * How long a KMS refusal to unwrap a DEK (access denied, key disabled or deleted) is remembered
-   * before the KMS is asked again (default 30 s). A consumer without access (`onFailure` NONE)
-   * then makes one KMS call per DEK and period, not one per record. Transient failures and
-   * registry "not found" answers are not remembered.
-   */
-  failureTtlMs?: number;
-  /**
-   * After a failed refresh of the latest DEK (registry down, rotation refused), how long the DEK
-   * in hand keeps being used before the next attempt (default 30 s).
-   */
-  retryAfterMs?: number;
-  logger?: KeyRingLogger;
-  /** Clock, for tests of DEK expiry. */
-  now?: () => number;
-}
-
-/** What a producer asks for. */
-export interface WriteKeyRequest {
-  kekName: string;
-  /** Needed to auto-register the KEK; if set, must equal the registered KEK's values. */
-  kmsType?: string;
-  kmsKeyId?: string;
-  subject: string;
-  algorithm: DekAlgorithm;
-  /** > 0 enables rotation (and the version prefix on ciphertext). */
-  expiryDays: number;
-}
-
-/** A DEK ready for a producer. */
-export interface WriteKey {
-  readonly version: number;
-  readonly cipher: DekCipher;
-  /** Server timestamp of the DEK (for expiry). */
-  readonly ts: number;
-}
-
-interface LatestEntry {
-  key: WriteKey;
-  fetchedAt: number;
-  /** Set after a failed refresh: the key is served as is until then. */
-  graceUntil?: number;
-}
-
-/** The cached "latest DEK" answer of one (KEK, subject, algorithm, rotation) identity. */
-interface LatestSlot {
-  entry: LatestEntry | undefined;
-}
+export type { KeyRingConfig, KeyRingLogger, KeyRingPolicy } from './key-ring-config';
+export type { WriteKey, WriteKeyRequest } from './write-keys';
 
 /** Caches and coalesces DEK lookups for one serde (or several sharing it). */
-export class KeyRing {
-  readonly #registry: DekRegistry;
-  readonly #kms: KmsOptions;
-  readonly #latestTtlMs: number;
-  readonly #capacity: number;
-  readonly #logger: KeyRingLogger | undefined;
-  readonly #now: () => number;
-
-  readonly #keks = new Map<string, Promise<Kek>>();
-  readonly #kmsClients = new Map<string, Promise<KmsClient>>();
-  /** (KEK, subject, algorithm) → DEK version → cipher. Maps are stable: cleared in place, never replaced. */
-  readonly #versions = new Map<string, Map<number, DekCipher>>();
-  /** Every cached cipher by DEK id, oldest first (for eviction). */
-  readonly #order = new Map<string, { versions: Map<number, DekCipher>; version: number }>();
-  readonly #pendingCiphers = new Map<string, Promise<DekCipher>>();
-  readonly #latest = new Map<string, LatestSlot>();
-  /** Request object → slot, so a caller reusing its request (the serde does) skips building the id. */
-  #slotByRequest = new WeakMap<WriteKeyRequest, LatestSlot>();
-  readonly #pendingLatest = new Map<string, Promise<WriteKey>>();
-  readonly #readFailures = new Map<string, { error: unknown; until: number }>();
-  readonly #failureTtlMs: number;
-  readonly #retryAfterMs: number;
+export class KeyRing implements Sweepable {
+  readonly #policy: ResolvedPolicy;
+  readonly #logger: KeyRingLogger;
+  readonly #counters = new KeyRingCounters();
+  /** Metrics, audit events and logs of this key ring (and of the serde that owns it). */
+  readonly telemetry: Telemetry;
+  readonly #cache: CipherCache;
+  readonly #source: KeySource;
+  readonly #writes: WriteKeys;
+  readonly #timer: SweepTimer;
+  readonly #pendingCiphers = new Map<string, Promise<ManagedCipher>>();
+  /** DEK id (or KEK) → the failure to answer until failureTtlMs passed. */
+  readonly #readFailures: FailureCache<CsfleError>;
+  /** Family → its latest DEK version (0: none) as last seen after an unknown version was asked. */
+  readonly #latestKnown: FailureCache<number>;
 
   constructor(config: KeyRingConfig) {
-    this.#registry = config.registry;
-    this.#kms = config.kms ?? {};
-    this.#latestTtlMs = config.latestTtlMs ?? 5 * 60_000;
-    this.#capacity = config.capacity ?? 10_000;
-    this.#logger = config.logger;
-    this.#now = config.now ?? Date.now;
-    this.#failureTtlMs = config.failureTtlMs ?? 30_000;
-    this.#retryAfterMs = config.retryAfterMs ?? 30_000;
+    this.#policy = resolvePolicy(config);
+    this.telemetry = config.telemetry ?? new Telemetry(config.logger !== undefined ? { logger: config.logger } : {});
+    this.telemetry.metrics.attachKeyRing(this.#counters);
+    this.telemetry.passThroughPeriodMs = this.#policy.failureTtlMs > 0 ? this.#policy.failureTtlMs : 30_000;
+    this.#logger = this.telemetry.logger;
+    this.#cache = new CipherCache(this.#policy.capacity, this.#counters);
+    this.#source = new KeySource(config.registry, config.kms ?? {}, this.#counters, this.telemetry);
+    this.#readFailures = new FailureCache(this.#policy.capacity, this.#policy.failureTtlMs);
+    this.#latestKnown = new FailureCache(this.#policy.capacity, this.#policy.failureTtlMs);
+    this.#timer = new SweepTimer(this.#policy.sweepMs);
+    this.#writes = new WriteKeys({
+      policy: this.#policy,
+      telemetry: this.telemetry,
+      counters: this.#counters,
+      cache: this.#cache,
+      source: this.#source,
+      cipherOf: (kek, dek) => this.#cipherOf(kek, dek),
+      newCipher: (identity, proto) => this.#newCipher(identity, proto),
+    });
   }
 
   /** The cached write key, if present and still valid; synchronous (hot path). */
   peekWriteKey(req: WriteKeyRequest): WriteKey | undefined {
-    const entry = this.#slot(req).entry;
-    if (!entry) return undefined;
-    const now = this.#now();
-    if (entry.graceUntil !== undefined && now < entry.graceUntil) return entry.key;
-    if (now - entry.fetchedAt >= this.#latestTtlMs) return undefined;
-    if (req.expiryDays > 0 && isExpired(entry.key.ts, req.expiryDays, now)) return undefined;
-    return entry.key;
+    return this.#writes.peek(req);
   }
 
   /** The DEK a producer must use now: cached, fetched, created or rotated. */
   writeKey(req: WriteKeyRequest): Promise<WriteKey> | WriteKey {
-    const cached = this.peekWriteKey(req);
-    if (cached) return cached;
-    const id = writeId(req);
-    let pending = this.#pendingLatest.get(id);
-    if (!pending) {
-      pending = this.#resolveWriteKey(req)
-        .catch((err: unknown) => this.#keepStaleKey(req, err))
-        .finally(() => this.#pendingLatest.delete(id));
-      this.#pendingLatest.set(id, pending);
-    }
-    return pending;
+    return this.#writes.get(req);
   }
 
-  /**
-   * A refresh of a key already in hand failed: keep producing with it for `retryAfterMs` rather
-   * than failing records (as Confluent keeps an expired DEK when rotation fails). Without a key
-   * in hand the error stands.
-   */
-  #keepStaleKey(req: WriteKeyRequest, err: unknown): WriteKey {
-    const slot = this.#slot(req);
-    const stale = slot.entry;
-    if (!stale) throw err;
-    this.#logger?.warn('Could not refresh the latest DEK; keeping the one in use', {
-      kekName: req.kekName,
-      subject: req.subject,
-      algorithm: req.algorithm,
-      dekVersion: stale.key.version,
-      code: err instanceof CsfleError ? err.code : undefined,
-    });
-    slot.entry = { ...stale, graceUntil: this.#now() + this.#retryAfterMs };
-    return stale.key;
-  }
-
-  /** The cached read cipher, if present; synchronous (hot path). */
+  /** The cached read cipher, if present; synchronous. */
   peekReadKey(kekName: string, subject: string, algorithm: DekAlgorithm, version: number): DekCipher | undefined {
-    return this.#versions.get(familyId(kekName, subject, algorithm))?.get(version);
+    return this.#cache.family(kekName, subject, algorithm).get(version);
   }
 
   /**
-   * The live view of the cached ciphers of one (KEK, subject, algorithm), by DEK version. A caller
-   * on the hot path keeps it and reads versions with no lookup by string; the key ring fills it,
-   * evicts from it and clears it in place.
+   * The live view of the cached ciphers of one (KEK, subject, algorithm), by DEK version. The key
+   * ring fills it, evicts from it and clears it in place.
    */
   dekVersions(kekName: string, subject: string, algorithm: DekAlgorithm): ReadonlyMap<number, DekCipher> {
-    return this.#family(familyId(kekName, subject, algorithm));
+    return this.#cache.family(kekName, subject, algorithm);
+  }
+
+  /**
+   * The hot-path lookup of consumers: a function from DEK version to the cached cipher (or
+   * `undefined`: load it with {@link readKey}). Counts cache hits; allocates nothing per call.
+   */
+  readerFor(kekName: string, subject: string, algorithm: DekAlgorithm): (version: number) => DekCipher | undefined {
+    const versions = this.#cache.family(kekName, subject, algorithm);
+    const counters = this.#counters;
+    return (version) => {
+      const cipher = versions.get(version);
+      if (cipher !== undefined) counters.cacheHits++;
+      return cipher;
+    };
   }
 
   /** The cipher of one DEK version, for consumers. Never creates anything. */
   readKey(kekName: string, subject: string, algorithm: DekAlgorithm, version: number): Promise<DekCipher> | DekCipher {
-    const cached = this.peekReadKey(kekName, subject, algorithm, version);
-    if (cached) return cached;
+    const cached = this.#cache.family(kekName, subject, algorithm).get(version);
+    if (cached) {
+      this.#counters.cacheHits++;
+      return cached;
+    }
+    this.#counters.cacheMisses++;
+    const ctx = { kekName, subject, algorithm, dekVersion: version };
+    if (!Number.isInteger(version) || version < 1) {
+      return Promise.reject(new DekRegistryError('DEK_NOT_FOUND', 'DEK versions start at 1: forged or corrupted DEK version prefix', ctx));
+    }
     const id = dekId(kekName, subject, algorithm, version);
-    const failed = this.#readFailures.get(id);
+    const now = this.#policy.now();
+    const failed = this.#readFailures.get(id, now) ?? this.#readFailures.get(kekFailureId(kekName), now);
     if (failed) {
-      if (this.#now() < failed.until) return Promise.reject(failed.error);
-      this.#readFailures.delete(id);
+      this.#counters.negativeHits++;
+      return Promise.reject(failed);
+    }
+    // A version above latest + 1 cannot be a freshly rotated DEK: answer without asking.
+    const latest = this.#latestKnown.get(familyId(kekName, subject, algorithm), now);
+    if (latest !== undefined && version > latest + 1) {
+      this.#counters.negativeHits++;
+      return Promise.reject(unknownVersion(ctx, latest));
     }
     let pending = this.#pendingCiphers.get(id);
     if (!pending) {
-      pending = this.#loadReadKey(kekName, subject, algorithm, version)
+      pending = this.#loadReadCipher({ kekName, subject, algorithm, version }, false)
         .catch((err: unknown) => {
-          // Only a KMS refusal (no access, key disabled or gone) is remembered: registry "not found"
-          // answers may be replication lag and are asked again on the next record.
-          if (err instanceof KmsError && !err.retryable && this.#failureTtlMs > 0) {
-            if (this.#readFailures.size >= this.#capacity) this.#readFailures.clear();
-            this.#readFailures.set(id, { error: err, until: this.#now() + this.#failureTtlMs });
+          if (err instanceof CsfleError && rememberable(err)) {
+            this.#readFailures.set(err.code === 'KEK_NOT_FOUND' ? kekFailureId(kekName) : id, err, this.#policy.now());
           }
           throw err;
         })
@@ -209,253 +150,140 @@ export class KeyRing {
     return pending;
   }
 
-  /** Drops every cached key (e.g. after a KEK rotation, or for tests). */
+  /** A plain-object snapshot of this key ring's counters. */
+  stats(): KeyRingStats {
+    return this.#counters.snapshot(this.#cache.size, this.#cache.capacity);
+  }
+
+  /**
+   * Key-age housekeeping, run every `min(1 s, maxKeyAgeMs / 20)` by an unref'd timer while keys
+   * are cached: wipes keys that reached `maxKeyAgeMs` and starts the background refresh of keys
+   * in use from 80 % of it. Safe to call at any time.
+   */
+  sweep(): void {
+    const now = this.#policy.now();
+    for (const c of this.#cache.values()) {
+      if (now >= c.deadlines.expiresAt) {
+        this.#cache.remove(c);
+        this.#counters.keyAgeExpirations++;
+      } else if (now >= c.deadlines.refreshAt && !c.refreshing && now >= c.retryRefreshAt && c.lastUse > c.loadStamp) {
+        this.#refresh(c);
+      }
+    }
+    if (this.#cache.size === 0) this.#timer.stop();
+  }
+
+  /** Wipes and drops every cached key and remembered failure (e.g. after a KEK rotation, or for tests). */
   clear(): void {
-    this.#keks.clear();
-    this.#kmsClients.clear();
-    for (const versions of this.#versions.values()) versions.clear();
-    this.#order.clear();
-    this.#latest.clear();
-    this.#slotByRequest = new WeakMap();
+    this.#timer.stop();
+    this.#source.clear();
+    this.#cache.clear();
+    this.#writes.clear();
     this.#readFailures.clear();
+    this.#latestKnown.clear();
   }
 
-  #slot(req: WriteKeyRequest): LatestSlot {
-    let slot = this.#slotByRequest.get(req);
-    if (!slot) {
-      const id = writeId(req);
-      slot = this.#latest.get(id);
-      if (!slot) {
-        slot = { entry: undefined };
-        this.#latest.set(id, slot);
-      }
-      this.#slotByRequest.set(req, slot);
-    }
-    return slot;
+  toJSON(): { type: 'KeyRing'; stats: KeyRingStats } {
+    return { type: 'KeyRing', stats: this.stats() };
   }
 
-  async #loadReadKey(kekName: string, subject: string, algorithm: DekAlgorithm, version: number): Promise<DekCipher> {
-    const kek = await this.#kek(kekName, { deleted: true, create: undefined });
-    const dek = await this.#registry.getDek(kekName, subject, { algorithm, version, deleted: true });
+  async #loadReadCipher(id: DekIdentity, skipCache: boolean): Promise<ManagedCipher> {
+    const { kekName, subject, algorithm, version } = id;
+    const kek = await this.#source.readKek(kekName);
+    const dek = await this.#source.getDek(kekName, subject, { algorithm, version, deleted: true, ...(skipCache ? { skipCache } : {}) });
+    const family = familyId(kekName, subject, algorithm);
     if (!dek) {
-      // Retryable: a KEK rewrap replaces a DEK version by delete + create, so a reader may miss it
-      // for a moment (and a registry replica may lag). A shredded DEK stays missing.
-      throw new DekRegistryError(
-        'DEK_NOT_FOUND',
-        'No DEK found for this KEK, subject, algorithm and version during consume (retry: a KEK rewrap may be replacing it; a shredded DEK never comes back)',
-        { kekName, subject, algorithm, dekVersion: version, retryable: true },
-      );
+      // Learn the family's latest version, so that forged versions above it cost no call.
+      const latest = await this.#source.getDek(kekName, subject, { algorithm, version: 'latest', deleted: true });
+      this.#latestKnown.set(family, latest?.version ?? 0, this.#policy.now());
+      throw unknownVersion({ kekName, subject, algorithm, dekVersion: version }, latest?.version);
     }
-    const cipher = await this.#unwrap(kek, dek);
-    this.#remember(kekName, subject, algorithm, version, cipher);
-    return cipher;
+    const known = this.#latestKnown.get(family, this.#policy.now());
+    if (known !== undefined && version > known) this.#latestKnown.delete(family);
+    return this.#cipherOf(kek, dek, true);
   }
 
-  async #resolveWriteKey(req: WriteKeyRequest): Promise<WriteKey> {
-    const kek = await this.#kek(req.kekName, { deleted: false, create: req });
-    checkKekMatches(kek, req);
-    const ctx = { kekName: req.kekName, subject: req.subject, algorithm: req.algorithm };
-    const rotating = req.expiryDays > 0;
-    let dek = await this.#registry.getDek(req.kekName, req.subject, {
-      algorithm: req.algorithm,
-      version: rotating ? 'latest' : 1,
-      deleted: false,
-    });
-    const now = this.#now();
-    let key: WriteKey;
-    // Set when rotation was due but did not happen (creation refused, or the next version exists
-    // only soft-deleted): the expired DEK is used, and rotation retried after retryAfterMs rather
-    // than on every record.
-    let stuck = false;
-    // A registry that omits `ts` never triggers rotation (rather than rotating on every refresh).
-    if (!dek || (rotating && isExpired(dek.ts ?? now, req.expiryDays, now))) {
-      const previous = dek;
-      const version = previous ? previous.version + 1 : 1;
-      try {
-        key = await this.#createDek(kek, req, version);
-      } catch (err) {
-        if (err instanceof DekRegistryError && err.code === 'CONFLICT') {
-          dek = await this.#registry.getDek(req.kekName, req.subject, {
-            algorithm: req.algorithm,
-            version: rotating ? 'latest' : 1,
-            deleted: false,
-          });
-          if (!dek) throw new DekRegistryError('DEK_NOT_FOUND', 'DEK creation conflicted but no DEK could be read back', ctx);
-          key = await this.#writeKeyOf(kek, dek);
-          stuck = rotating && dek.version < version;
-        } else if (previous) {
-          this.#logger?.warn('Could not create a new DEK version; keeping the expired one', { ...ctx, dekVersion: previous.version });
-          key = await this.#writeKeyOf(kek, previous);
-          stuck = true;
-        } else {
-          throw err;
-        }
-      }
-    } else {
-      key = await this.#writeKeyOf(kek, dek);
+  /** The cached cipher of a DEK record, else unwrapped (and cached). `reload` skips the cache. */
+  async #cipherOf(kek: Kek, dek: Dek, reload = false): Promise<ManagedCipher> {
+    if (!reload) {
+      const cached = this.#cache.get(dekId(kek.name, dek.subject, dek.algorithm, dek.version));
+      if (cached) return cached;
     }
-    const fetchedAt = this.#now();
-    this.#slot(req).entry = { key, fetchedAt, ...(stuck ? { graceUntil: fetchedAt + this.#retryAfterMs } : {}) };
-    return key;
-  }
-
-  async #createDek(kek: Kek, req: WriteKeyRequest, version: number): Promise<WriteKey> {
-    let proto: Buffer | undefined;
-    let encryptedKeyMaterial: string | undefined;
-    if (!kek.shared) {
-      proto = generateTinkKey(req.algorithm);
-      const kms = await this.#kmsClient(kek);
-      encryptedKeyMaterial = (await kms.wrap(proto)).toString('base64');
-    }
-    const dek = await this.#registry.registerDek(kek.name, {
-      subject: req.subject,
-      version,
-      algorithm: req.algorithm,
-      ...(encryptedKeyMaterial !== undefined ? { encryptedKeyMaterial } : {}),
-    });
-    if (proto) {
-      const cipher = newDekCipher(req.algorithm, proto);
-      proto.fill(0);
-      this.#remember(kek.name, req.subject, req.algorithm, dek.version, cipher);
-      return { version: dek.version, cipher, ts: dek.ts ?? this.#now() };
-    }
-    return this.#writeKeyOf(kek, dek);
-  }
-
-  async #writeKeyOf(kek: Kek, dek: Dek): Promise<WriteKey> {
-    let cipher = this.peekReadKey(kek.name, dek.subject, dek.algorithm, dek.version);
-    if (!cipher) {
-      cipher = await this.#unwrap(kek, dek);
-      this.#remember(kek.name, dek.subject, dek.algorithm, dek.version, cipher);
-    }
-    return { version: dek.version, cipher, ts: dek.ts ?? this.#now() };
-  }
-
-  async #unwrap(kek: Kek, dek: Dek): Promise<DekCipher> {
-    const ctx = { kekName: kek.name, subject: dek.subject, algorithm: dek.algorithm, dekVersion: dek.version };
-    let proto: Buffer;
-    if (dek.keyMaterial) {
-      proto = Buffer.from(dek.keyMaterial, 'base64');
-    } else if (dek.encryptedKeyMaterial) {
-      const kms = await this.#kmsClient(kek);
-      try {
-        proto = await kms.unwrap(Buffer.from(dek.encryptedKeyMaterial, 'base64'));
-      } catch (err) {
-        if (err instanceof CsfleError) {
-          throw err.withContext(ctx, `Could not unwrap the DEK: ${err.detail}`);
-        }
-        throw err;
-      }
-    } else {
-      throw new DekRegistryError('DEK_NOT_FOUND', 'The DEK record has no key material', ctx);
-    }
+    const proto = await this.#source.unwrap(kek, dek);
     try {
-      return newDekCipher(dek.algorithm, proto);
+      return this.#newCipher({ kekName: kek.name, subject: dek.subject, algorithm: dek.algorithm, version: dek.version }, proto);
     } finally {
       proto.fill(0);
     }
   }
 
-  #kek(name: string, opts: { deleted: boolean; create: WriteKeyRequest | undefined }): Promise<Kek> {
-    const cacheKey = `${opts.create ? 'w' : 'r'}\u0000${name}`;
-    let pending = this.#keks.get(cacheKey);
-    if (!pending) {
-      pending = this.#loadKek(name, opts);
-      pending.catch(() => this.#keks.delete(cacheKey));
-      this.#keks.set(cacheKey, pending);
-    }
-    return pending;
-  }
-
-  async #loadKek(name: string, { deleted, create }: { deleted: boolean; create: WriteKeyRequest | undefined }): Promise<Kek> {
-    let kek = await this.#registry.getKek(name, { deleted });
-    if (!kek && create) {
-      if (!create.kmsType || !create.kmsKeyId) {
-        throw new DekRegistryError(
-          'KEK_NOT_FOUND',
-          'No KEK registered under this name; set encrypt.kms.type and encrypt.kms.key.id in the rule params (or schema metadata properties) to auto-register it',
-          { kekName: name, subject: create.subject },
+  /** Builds, caches and returns the cipher of an unwrapped DEK proto (the caller wipes `proto`). */
+  #newCipher(identity: DekIdentity, proto: Buffer): ManagedCipher {
+    const { kekName, subject, algorithm, version } = identity;
+    let inner: DekCipher;
+    try {
+      inner = newDekCipher(algorithm, proto);
+    } catch (err) {
+      if (err instanceof CsfleError) {
+        throw err.withContext(
+          { kekName, subject, algorithm, dekVersion: version },
+          `The DEK's key material, unwrapped with KEK '${kekName}', is not a valid ${algorithm} key: ${err.detail}`,
         );
       }
-      try {
-        kek = await this.#registry.registerKek({ name, kmsType: create.kmsType, kmsKeyId: create.kmsKeyId, shared: false });
-      } catch (err) {
-        if (!(err instanceof DekRegistryError && err.code === 'CONFLICT')) throw err;
-        kek = await this.#registry.getKek(name, { deleted: false });
-      }
+      throw err;
     }
-    if (!kek) {
-      throw new DekRegistryError('KEK_NOT_FOUND', create ? 'KEK could not be registered' : 'No KEK found during consume', {
-        kekName: name,
-        ...(create ? { subject: create.subject } : {}),
-      });
-    }
-    return kek;
-  }
-
-  #kmsClient(kek: Kek): Promise<KmsClient> {
-    const key = `${kek.name}\u0000${kek.kmsType}\u0000${kek.kmsKeyId}`;
-    let client = this.#kmsClients.get(key);
-    if (!client) {
-      client = newKmsClient(kek.kmsType, kek.kmsKeyId, this.#kms[kek.kmsType] ?? {}, kek.kmsProps ?? {});
-      client.catch(() => this.#kmsClients.delete(key));
-      this.#kmsClients.set(key, client);
-    }
-    return client;
-  }
-
-  #family(id: string): Map<number, DekCipher> {
-    let versions = this.#versions.get(id);
-    if (!versions) this.#versions.set(id, (versions = new Map()));
-    return versions;
-  }
-
-  #remember(kekName: string, subject: string, algorithm: DekAlgorithm, version: number, cipher: DekCipher): void {
     const id = dekId(kekName, subject, algorithm, version);
-    if (!this.#order.has(id) && this.#order.size >= this.#capacity) {
-      const oldest = this.#order.entries().next();
-      if (!oldest.done) {
-        const [oldId, { versions: oldVersions, version: oldVersion }] = oldest.value;
-        oldVersions.delete(oldVersion);
-        this.#order.delete(oldId);
-      }
-    }
-    const versions = this.#family(familyId(kekName, subject, algorithm));
-    versions.set(version, cipher);
-    this.#order.set(id, { versions, version });
+    const usage = this.#counters.dek(id, kekName, subject, algorithm, version);
+    const now = this.#policy.now();
+    const age = this.#policy.maxKeyAgeMs;
+    const deadlines = Number.isFinite(age)
+      ? { loadedAt: now, refreshAt: now + age * KEY_REFRESH_FRACTION, expiresAt: now + age - this.#policy.sweepMs }
+      : { loadedAt: now, refreshAt: Infinity, expiresAt: Infinity };
+    const cipher = new ManagedCipher(id, identity, inner, usage, this.#policy.maxEncryptions(algorithm), deadlines, this.#cache.uses);
+    this.#cache.put(cipher);
+    this.#timer.start(this);
+    return cipher;
+  }
+
+  /** Unwraps a DEK in use again before its age limit; the old key serves until the new one is cached. */
+  #refresh(old: ManagedCipher): void {
+    if (this.#pendingCiphers.has(old.id)) return;
+    old.refreshing = true;
+    const pending = this.#loadReadCipher(old.identity, true)
+      .then((fresh) => {
+        this.#counters.keyAgeRefreshes++;
+        return fresh;
+      })
+      .catch((err: unknown) => {
+        old.refreshing = false;
+        old.retryRefreshAt = this.#policy.now() + this.#policy.retryAfterMs;
+        this.#logger.warn('Could not unwrap a DEK again before keyRing.maxKeyAgeMs; the key in use is wiped at its age limit unless a retry succeeds', {
+          ...old.identity,
+          code: err instanceof CsfleError ? err.code : undefined,
+        });
+        throw err;
+      })
+      .finally(() => this.#pendingCiphers.delete(old.id));
+    pending.catch(() => undefined);
+    this.#pendingCiphers.set(old.id, pending);
   }
 }
 
-/** The rule's kms type / key id, when set, must equal the registered KEK's (checked per refresh). */
-function checkKekMatches(kek: Kek, req: WriteKeyRequest): void {
-  if (req.kmsType && req.kmsType !== kek.kmsType) {
-    throw new DekRegistryError('KEK_MISMATCH', `The rule's encrypt.kms.type (${req.kmsType}) differs from the registered KEK's (${kek.kmsType})`, {
-      kekName: kek.name,
-      subject: req.subject,
-    });
-  }
-  if (req.kmsKeyId && req.kmsKeyId !== kek.kmsKeyId) {
-    throw new DekRegistryError('KEK_MISMATCH', "The rule's encrypt.kms.key.id differs from the registered KEK's kmsKeyId", {
-      kekName: kek.name,
-      subject: req.subject,
-      kmsKeyId: req.kmsKeyId,
-    });
-  }
+/** Failures remembered by the negative cache: not-found answers and every non-transient error. */
+function rememberable(err: CsfleError): boolean {
+  return !err.retryable || err.code === 'DEK_NOT_FOUND' || err.code === 'KEK_NOT_FOUND';
 }
 
-function isExpired(ts: number, expiryDays: number, now: number): boolean {
-  return (now - ts) / DAY_MS >= expiryDays;
+function kekFailureId(kekName: string): string {
+  return `kek\u0000${kekName}`;
 }
 
-function writeId(req: WriteKeyRequest): string {
-  return `${req.kekName}\u0000${req.subject}\u0000${req.algorithm}\u0000${req.expiryDays > 0 ? 'r' : '1'}`;
+function unknownVersion(ctx: { kekName: string; subject: string; algorithm: DekAlgorithm; dekVersion: number }, latest: number | undefined): DekRegistryError {
+  return new DekRegistryError(
+    'DEK_NOT_FOUND',
+    `No DEK found for this KEK, subject, algorithm and version during consume (${latest ? `latest version is ${latest}` : 'no version exists'}); ` +
+      'the answer is remembered for keyRing.failureTtlMs. Retryable: a KEK rewrap replaces a DEK version by delete + create, ' +
+      'so a reader may miss it for a moment (and a registry replica may lag); a shredded DEK never comes back',
+    { ...ctx, retryable: true },
+  );
 }
-
-function familyId(kekName: string, subject: string, algorithm: DekAlgorithm): string {
-  return `${kekName}\u0000${subject}\u0000${algorithm}`;
-}
-
-function dekId(kekName: string, subject: string, algorithm: DekAlgorithm, version: number): string {
-  return `${kekName}\u0000${subject}\u0000${algorithm}\u0000${version}`;
-}
-

@@ -92,6 +92,11 @@ export interface GetDekOptions {
   version?: number | 'latest';
   /** Include soft-deleted DEKs. */
   deleted?: boolean;
+  /**
+   * Ask the registry itself, not a client-side cache (the KeyRing's key-age refresh sets it, so
+   * that a DEK deleted or rewrapped since is noticed). Registries without a cache ignore it.
+   */
+  skipCache?: boolean;
 }
 
 /** Filters of list calls. */

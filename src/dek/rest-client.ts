@@ -193,9 +193,9 @@ export class DekRegistryClient implements DekRegistryAdmin {
     const latest = options.version === 'latest' || options.version === -1;
     const version = latest ? -1 : (options.version as number | undefined) ?? 1;
     const key = this.dekKey(kekName, subject, algorithm, version, deleted);
-    const hit = this.#deks.get(key);
+    const hit = options.skipCache ? undefined : this.#deks.get(key);
     if (hit) return { ...hit };
-    return this.#inflight.run(`dek${SEP}${key}`, async () => {
+    return this.#inflight.run(`dek${SEP}${key}${options.skipCache ? `${SEP}fresh` : ''}`, async () => {
       const dek = latest
         ? await this.fetchLatestDek(kekName, subject, algorithm, deleted)
         : await this.fetchDek(kekName, subject, algorithm, version, deleted);
@@ -203,6 +203,8 @@ export class DekRegistryClient implements DekRegistryAdmin {
       if (dek && dek.keyMaterial === undefined) {
         this.#deks.set(key, dek, latest ? this.#latestTtlMs : undefined);
         if (latest) this.#deks.set(this.dekKey(kekName, subject, algorithm, dek.version, deleted), dek);
+      } else if (!dek) {
+        this.#deks.delete(key);
       }
       return dek ? { ...dek } : undefined;
     });

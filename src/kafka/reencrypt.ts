@@ -41,7 +41,13 @@ export interface ReencryptOptions {
   keyFormat?: KeyFormat;
   /** Subject name strategy of Avro keys (default `topic`; `serde.subjectNameStrategy` applies to values). */
   keySubjectNameStrategy?: SubjectNameStrategy;
-  /** Records per Kafka transaction at most (default 5000). */
+  /**
+   * Source partitions processed at once by this process (default 3): while one partition's
+   * transaction commits, the next partition's records are re-encrypted. Records themselves are
+   * re-encrypted one at a time.
+   */
+  concurrency?: number;
+  /** Records per Kafka transaction at most (default 2000; kafkajs groups a transaction's messages in quadratic time, so much larger is slower). */
   maxRecordsPerTransaction?: number;
   /** Bytes fetched per partition and request (default 1 MiB). */
   maxBytesPerPartition?: number;
@@ -100,6 +106,8 @@ class ReencryptJob {
   #resumers: Array<() => void> = [];
   #reachedEnd = false;
   #ends: EndOffsets | undefined;
+  /** Re-encryption runs one chunk at a time (the DEK version tally is per record); commits overlap. */
+  #transforming: Promise<void> = Promise.resolve();
 
   constructor(options: ReencryptOptions) {
     validate(options);
@@ -109,7 +117,7 @@ class ReencryptJob {
       subjectNameStrategy: options.keySubjectNameStrategy,
     });
     this.#progress = new ProgressMeter(this.#totals, options.onProgress, Math.max(100, options.progressIntervalMs ?? 1000));
-    this.#maxRecords = Math.max(1, options.maxRecordsPerTransaction ?? 5000);
+    this.#maxRecords = Math.max(1, options.maxRecordsPerTransaction ?? 2000);
   }
 
   async run(): Promise<ReencryptReport> {
@@ -157,6 +165,8 @@ class ReencryptJob {
       groupId: o.group,
       readUncommitted: false,
       maxBytesPerPartition: o.maxBytesPerPartition ?? 1 << 20,
+      // Short long-polls: stopping does not wait for an idle fetch.
+      maxWaitTimeInMs: 500,
       ...(o.sessionTimeoutMs !== undefined
         ? { sessionTimeout: o.sessionTimeoutMs, heartbeatInterval: Math.max(100, Math.floor(o.sessionTimeoutMs / 6)) }
         : {}),
@@ -167,6 +177,8 @@ class ReencryptJob {
       this.#progress.dropLag(mine);
       void writers.retain(mine);
       this.#lost.clear();
+      // Open (initialize, fence, floor) the new partitions' producers at once, not batch by batch.
+      for (const p of mine) void writers.get(p).catch(() => undefined);
       const resumers = this.#resumers;
       this.#resumers = [];
       for (const resume of resumers) resume();
@@ -184,7 +196,7 @@ class ReencryptJob {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: Math.max(1, o.concurrency ?? 3),
       eachBatch: (payload) => this.#onBatch(payload, writers),
     });
     return consumer;
@@ -219,21 +231,23 @@ class ReencryptJob {
       const tally = new Tally();
       let stop: CsfleError | undefined;
       let j = i;
-      for (; j < end; j++) {
-        const m = msgs[j]!;
-        try {
-          out.push(await this.#copier.copy(m, p));
-          tally.count(m.value == null, this.#copier.versions.source, this.#copier.versions.target);
-        } catch (err) {
-          const bad = badRecord(err, this.#o.from, p, m.offset);
-          if (this.#o.deadLetter === undefined || bad.retryable || err instanceof TargetWriteError) {
-            stop = bad;
-            break;
+      await this.#exclusive(async () => {
+        for (; j < end; j++) {
+          const m = msgs[j]!;
+          try {
+            out.push(await this.#copier.copy(m, p));
+            tally.count(m.value == null, this.#copier.versions.source, this.#copier.versions.target);
+          } catch (err) {
+            const bad = badRecord(err, this.#o.from, p, m.offset);
+            if (this.#o.deadLetter === undefined || bad.retryable || err instanceof TargetWriteError) {
+              stop = bad;
+              return;
+            }
+            dead.push(deadLetterMessage(m, this.#o.from, p, bad));
+            tally.deadLettered++;
           }
-          dead.push(deadLetterMessage(m, this.#o.from, p, bad));
-          tally.deadLettered++;
         }
-      }
+      });
       const next = j < msgs.length ? BigInt(msgs[j]!.offset) : BigInt(batch.lastOffset()) + 1n;
       if (next > writer.floor) {
         try {
@@ -251,6 +265,18 @@ class ReencryptJob {
       if (stop) return this.#failBatch(stop, b, writers);
       i = j;
       await b.heartbeat();
+    }
+  }
+
+  async #exclusive(fn: () => Promise<void>): Promise<void> {
+    const previous = this.#transforming;
+    let release!: () => void;
+    this.#transforming = new Promise<void>((r) => (release = r));
+    await previous;
+    try {
+      await fn();
+    } finally {
+      release();
     }
   }
 
@@ -315,7 +341,7 @@ class ReencryptJob {
       } catch (err) {
         this.#o.logger?.warn('Could not read the group offsets', { error: (err as Error)?.message });
       }
-      await new Promise((r) => setTimeout(r, 500).unref());
+      await new Promise((r) => setTimeout(r, 200).unref());
     }
   }
 

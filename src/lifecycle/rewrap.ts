@@ -24,9 +24,11 @@ import { DekRewrapper, PendingError, RestoredError } from './dek-rewrapper';
 import type { RegistryHttpOptions } from '../dek/http-options';
 import type { DekRegistryAdmin, Kek } from '../dek/model';
 import type { KmsConfig } from '../kms/driver';
+import type { KmsOptions } from '../kms/options';
 import { newKmsClient } from '../kms/registry';
 import { adminRegistry, dekIdKey, listDekIds, type DekId } from './dek-listing';
 import { Journal, parseJournal } from './journal';
+import { emitAudit, type AuditListener } from '../observe/audit';
 import { REWRAP_OP, rewrapState, validateRewrapEntry } from './rewrap-journal';
 
 /** Options of {@link rewrapKek}. */
@@ -37,7 +39,7 @@ export interface RewrapKekOptions {
    */
   dekRegistry: DekRegistryAdmin | RegistryHttpOptions;
   /** Per-kmsType driver config (as the serde's `kms` option); the KEK's kmsProps are merged on top. */
-  kms?: Readonly<Record<string, KmsConfig>>;
+  kms?: KmsOptions;
   kekName: string;
   /** Journal file (default `kafka-csfle-rewrap-<kekName>.journal` in the working directory). */
   journalPath?: string;
@@ -51,6 +53,8 @@ export interface RewrapKekOptions {
   concurrency?: number;
   /** Progress callback (the CLI prints it on stderr). */
   onProgress?: (progress: RewrapProgress) => void;
+  /** Receives a `kek.rewrapped` audit event per DEK version rewrapped (not on a dry run). */
+  onAudit?: AuditListener;
 }
 
 /** A progress report of {@link rewrapKek}. */
@@ -179,6 +183,9 @@ export async function rewrapKek(options: RewrapKekOptions): Promise<RewrapReport
       try {
         const outcome = await rewrapper.rewrap(id, state.finished.get(dekIdKey(id)), options.includeDeleted === true, dryRun);
         report[outcome]++;
+        if (outcome === 'rewrapped' && !dryRun) {
+          emitAudit(options.onAudit, { type: 'kek.rewrapped', kekName, subject: id.subject, algorithm: id.algorithm, dekVersion: id.version, kmsType: kek.kmsType, kmsKeyId: kek.kmsKeyId });
+        }
       } catch (err) {
         if (err instanceof RestoredError) report.restored++;
         recordFailure(report, id, err, err instanceof PendingError);

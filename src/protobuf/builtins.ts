@@ -25,6 +25,30 @@ import {
 /** Import path of Confluent's option file. */
 export const CONFLUENT_META_PROTO = 'confluent/meta.proto';
 
+/**
+ * The text of `confluent/meta.proto`, for registries that do not have it built in (AxonOps):
+ * register it under a subject and reference it as `confluent/meta.proto`.
+ */
+export const CONFLUENT_META_PROTO_TEXT = `syntax = "proto3";
+package confluent;
+
+import "google/protobuf/descriptor.proto";
+
+option go_package = "../confluent";
+
+message Meta {
+  string doc = 1;
+  map<string, string> params = 2;
+  repeated string tags = 3;
+}
+
+extend google.protobuf.FileOptions { Meta file_meta = 1088; }
+extend google.protobuf.MessageOptions { Meta message_meta = 1088; }
+extend google.protobuf.FieldOptions { Meta field_meta = 1088; }
+extend google.protobuf.EnumOptions { Meta enum_meta = 1088; }
+extend google.protobuf.EnumValueOptions { Meta enum_value_meta = 1088; }
+`;
+
 const META_EXTENDEES = ['File', 'Message', 'Field', 'Enum', 'EnumValue'] as const;
 
 /** `confluent/meta.proto`: message `confluent.Meta { doc = 1; map<string,string> params = 2; repeated string tags = 3 }`, extension 1088. */

@@ -22,7 +22,7 @@ export interface ProtobufFormatOptions {
   maxPayloadBytes?: number;
 }
 
-/** The first line of a record name: the message full name of a schema text, best effort. */
+/** The record name of schema text (its first message's full name), best effort. */
 function firstMessageName(schema: string): string | undefined {
   try {
     return parseProtobufSchema(schema).recordFullName;
@@ -71,11 +71,13 @@ export function protobufFormat(options: ProtobufFormatOptions = {}): SchemaForma
         throw new SerdeError('SERIALIZATION_FAILED', `Value does not match the Protobuf message ${desc.typeName}`, ctx);
       }
     },
-    split: (parsed, payload, ctx) => {
-      const read = decodeIndexes(payload);
+    split: (parsed, payload, ctx, headerRest) => {
+      // Header framing: the indexes follow the id in the header (none written: [0]).
+      const from = headerRest ?? payload;
+      const read = headerRest !== undefined && headerRest.length === 0 ? { indexes: [0], length: 0 } : decodeIndexes(from);
       const desc = read && parsed.messageAt(read.indexes);
       if (!read || !desc) throw new SerdeError('DESERIALIZATION_FAILED', 'Protobuf message indexes are malformed or name no message of the writer schema', ctx);
-      return { state: desc, body: payload.subarray(read.length) };
+      return { state: desc, body: headerRest !== undefined ? payload : payload.subarray(read.length) };
     },
     decode: (_parsed, body, desc, ctx) => {
       if (body.length > maxBytes) {

@@ -149,6 +149,7 @@ function describe(file: DescFile): ParsedProtobufSchema {
   for (const m of file.messages) addMessages(m);
 
   const indexCache = new Map<DescMessage, Buffer>();
+  const topLevel = file.proto.messageType.map((m) => messages.get(file.proto.package ? `${file.proto.package}.${m.name}` : m.name));
   return {
     file,
     messages,
@@ -168,6 +169,8 @@ function describe(file: DescFile): ParsedProtobufSchema {
       return cached;
     },
     messageAt(indexes) {
+      // The common case: a top-level message (`[0]`, `[1]`, ...), without building its name.
+      if (indexes.length === 1) return topLevel[indexes[0]!];
       let list: readonly DescriptorProto[] = file.proto.messageType;
       let name = file.proto.package;
       for (const i of indexes) {

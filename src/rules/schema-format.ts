@@ -80,8 +80,12 @@ export interface SchemaFormat<P extends ParsedSchemaBase, S = undefined> {
   prefix(parsed: P, value: unknown): Buffer | undefined;
   /** Encodes the transformed value. Throws `SerdeError` `SERIALIZATION_FAILED`. */
   encode(parsed: P, value: unknown, ctx: CodecContext): Buffer;
-  /** READ: splits the format's prefix off the payload. Throws `SerdeError` on bad input. */
-  split(parsed: P, payload: Buffer, ctx: CodecContext): SplitPayload<S>;
+  /**
+   * READ: splits the format's prefix off the payload. With header framing, `headerRest` holds
+   * the header's bytes after the schema id (where Confluent puts the Protobuf message indexes;
+   * the payload is then all body). Throws `SerdeError` on bad input.
+   */
+  split(parsed: P, payload: Buffer, ctx: CodecContext, headerRest?: Buffer): SplitPayload<S>;
   /** Bounded decode of the body. Throws `SerdeError` `DESERIALIZATION_FAILED` (no data in it). */
   decode(parsed: P, body: Buffer, state: S, ctx: CodecContext): unknown;
   /** READ, after rules ran (e.g. optional validation). */

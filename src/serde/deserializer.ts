@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import type { SerdeStats } from '../observe/stats';
 import { CsfleError, SerdeError } from '../errors';
 import type { ParsedSchemaBase, SchemaFormat } from '../rules/schema-format';
 import {
@@ -59,6 +60,14 @@ export class SchemaDeserializer<P extends ParsedSchemaBase, S = unknown> {
   }
 
   /**
+   * A plain-object snapshot of this serde's counters: encryptions and decryptions per DEK version,
+   * KMS wrap/unwrap calls, DEK registry calls, key cache hits/misses/negative hits, live ciphers.
+   */
+  stats(): SerdeStats {
+    return this.#core.stats();
+  }
+
+  /**
    * Deserializes one message. Rejects with a {@link CsfleError} (never containing field values
    * or payload bytes).
    *
@@ -77,7 +86,7 @@ export class SchemaDeserializer<P extends ParsedSchemaBase, S = unknown> {
     const ctx = pending instanceof Promise ? await pending : pending;
     const errCtx = ctx.id >= 0 ? { topic, subject: ctx.subject, schemaId: ctx.id } : { topic, subject: ctx.subject };
     const format = this.#core.format;
-    const split = format.split(ctx.parsed, frame.payload, errCtx);
+    const split = format.split(ctx.parsed, frame.payload, errCtx, frame.headerRest);
     const body = ctx.steps.encoding.length === 0 ? split.body : await runReadPayloadSteps(ctx.steps.encoding, this.#core.keyRing, ctx.subject, split.body, errCtx);
     const value = format.decode(ctx.parsed, body, split.state, errCtx);
     const plain = ctx.steps.domain.length === 0 ? value : await runReadFieldSteps(ctx.steps.domain, this.#core.keyRing, ctx.subject, value, errCtx);
@@ -107,7 +116,7 @@ export class SchemaDeserializer<P extends ParsedSchemaBase, S = unknown> {
     const format = this.#core.format;
     const keyRing = this.#core.keyRing;
     const encryption: FieldEncryptionStatus[] = [];
-    const split = format.split(ctx.parsed, frame.payload, errCtx);
+    const split = format.split(ctx.parsed, frame.payload, errCtx, frame.headerRest);
     const body =
       ctx.steps.encoding.length === 0 ? split.body : await runReadPayloadStepsWithStatus(ctx.steps.encoding, keyRing, ctx.subject, split.body, errCtx, encryption);
     const value = format.decode(ctx.parsed, body, split.state, errCtx);

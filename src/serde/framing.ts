@@ -46,9 +46,10 @@ export interface Frame {
 
 /**
  * Where a record says its writer schema is: a global schema id (V0) or a schema GUID (V1).
- * Exactly one of `schemaId` / `guid` is set.
+ * Exactly one of `schemaId` / `guid` is set. From header framing, `headerRest` holds the
+ * header's bytes after the id (the Protobuf message indexes; empty for other formats).
  */
-export type SchemaIdentity = { schemaId: number; guid?: undefined } | { guid: string; schemaId?: undefined };
+export type SchemaIdentity = ({ schemaId: number; guid?: undefined } | { guid: string; schemaId?: undefined }) & { headerRest?: Buffer };
 
 /** A parsed V0 or V1 prefix frame. `payload` is a view into the input. */
 export type SchemaIdFrame = SchemaIdentity & { payload: Buffer };
@@ -182,13 +183,13 @@ export function parseSchemaIdHeader(value: RecordHeaders[string] | null, topic?:
     if (bytes.length < FRAME_HEADER_SIZE_V1) {
       throw new SerdeError('INVALID_FRAMING', `Header ${header} too short for a schema GUID (${bytes.length} bytes, need ${FRAME_HEADER_SIZE_V1})`, { topic });
     }
-    return { guid: formatGuid(bytes, 1) };
+    return { guid: formatGuid(bytes, 1), headerRest: bytes.subarray(FRAME_HEADER_SIZE_V1) };
   }
   if (magic === MAGIC_BYTE) {
     if (bytes.length < FRAME_HEADER_SIZE) {
       throw new SerdeError('INVALID_FRAMING', `Header ${header} too short for a schema id (${bytes.length} bytes, need ${FRAME_HEADER_SIZE})`, { topic });
     }
-    return { schemaId: bytes.readInt32BE(1) };
+    return { schemaId: bytes.readInt32BE(1), headerRest: bytes.subarray(FRAME_HEADER_SIZE) };
   }
   throw new SerdeError(
     'INVALID_FRAMING',

@@ -3,7 +3,9 @@
  *
  * @packageDocumentation
  */
-import type { KeyRingLogger } from '../dek/key-ring';
+import type { LoggerOption } from '../observe/logger';
+import type { TelemetryOptions } from '../observe/telemetry';
+import type { KeyRingLogger, KeyRingPolicy } from '../dek/key-ring';
 import type { DekRegistry } from '../dek/model';
 import type { KmsConfig } from '../kms/driver';
 import type { KmsOptions } from '../kms/options';
@@ -29,20 +31,14 @@ export type SubjectNameStrategy =
  */
 export type DekUseListener = (direction: 'READ' | 'WRITE', dekVersion: number, kekName: string) => void;
 
-/** Key ring (DEK cache) tuning. */
-export interface KeyRingOptions {
-  /** How long a "latest DEK" lookup is trusted before re-checking the registry (default: 5 min). */
-  latestTtlMs?: number;
-  /** Max cached unwrapped DEKs (default 10 000; oldest evicted first). */
-  capacity?: number;
-  /** How long a KMS refusal to unwrap a DEK is remembered before asking again (default 30 s). */
-  failureTtlMs?: number;
-  /** After a failed refresh of the latest DEK, how long the DEK in hand is used before retrying (default 30 s). */
-  retryAfterMs?: number;
-}
+/**
+ * Key ring (DEK cache) tuning: `capacity`, `maxKeyAgeMs`, `maxEncryptionsPerDek`, `failureTtlMs`,
+ * `latestTtlMs`, `retryAfterMs` (see {@link KeyRingPolicy} for each default).
+ */
+export interface KeyRingOptions extends KeyRingPolicy {}
 
 /** Options shared by serializer and deserializer. */
-export interface SerdeOptions {
+export interface SerdeOptions extends TelemetryOptions {
   /**
    * Schema source: an {@link SchemaSource} (e.g. `InMemorySchemaRegistry`), an
    * `@kafkajs/confluent-schema-registry` `SchemaRegistry` instance, or HTTP settings.
@@ -66,8 +62,12 @@ export interface SerdeOptions {
   /** True for a key serde (`<topic>-key`). Default false. */
   isKey?: boolean;
   keyRing?: KeyRingOptions;
-  /** Receives warnings (e.g. a DEK rotation that had to keep the expired DEK). Never secrets. */
-  logger?: KeyRingLogger;
+  /**
+   * Receives warnings (`warn`) and key events (`info`: DEK created or rotated; `debug`: DEK
+   * unwrapped): pino, winston, console, a kafkajs `logCreator`, or any `{ warn(message, context) }`.
+   * Never values or secrets. See docs/observability.md.
+   */
+  logger?: LoggerOption;
   /** Told the DEK version of each field encrypted or decrypted (see {@link DekUseListener}). */
   onDekUse?: DekUseListener;
 }

@@ -9,6 +9,7 @@ import { avroFormat } from '../avro/format';
 import { InMemoryDekRegistry } from '../dek/in-memory-registry';
 import { SerdeError } from '../errors';
 import { jsonFormat } from '../json/format';
+import { protobufFormat } from '../protobuf/format';
 import type { ParsedSchemaBase, SchemaFormat } from '../rules/schema-format';
 import { ciphertextShape, type CiphertextShape } from '../rules/ciphertext-shape';
 import { KEY_SCHEMA_ID_HEADER, parseSchemaIdFrame, parseSchemaIdHeader, VALUE_SCHEMA_ID_HEADER, type RecordHeaders, type SchemaIdentity } from './framing';
@@ -23,6 +24,7 @@ import { subjectName } from './subject';
 const FORMATS: Partial<Record<string, () => SchemaFormat<ParsedSchemaBase, unknown>>> = {
   AVRO: () => avroFormat as SchemaFormat<ParsedSchemaBase, unknown>,
   JSON: () => jsonFormat() as SchemaFormat<ParsedSchemaBase, unknown>,
+  PROTOBUF: () => protobufFormat() as SchemaFormat<ParsedSchemaBase, unknown>,
 };
 
 interface Resolved {
@@ -173,7 +175,7 @@ export class RecordInspector {
       versions.set(`${p.kekName}\u0000${p.algorithm}\u0000${version}`, { kekName: p.kekName, algorithm: p.algorithm, version });
     };
     const codecCtx = { ...(target.topic !== undefined ? { topic: target.topic } : {}), subject: ctx.subject, ...(ctx.id >= 0 ? { schemaId: ctx.id } : {}) };
-    const split = core.format.split(ctx.parsed, payload, codecCtx);
+    const split = core.format.split(ctx.parsed, payload, codecCtx, id.headerRest);
     const payloadStep = ctx.steps.encoding.find((s) => s.kind === 'payload');
     if (payloadStep) {
       const shape = shapeOf(payloadStep, split.body);

@@ -7,6 +7,9 @@
 import type { KeyRing, WriteKey } from '../dek/key-ring';
 import { CsfleError, RuleError, type CsfleErrorContext } from '../errors';
 import { decryptingLeaf, DekVersionNeeded, encryptingLeaf, type FieldLeaf } from '../rules/field-cipher';
+import type { DekCipher } from '../crypto/dek-cipher';
+import type { DekUsageCounters } from '../observe/stats';
+import type { Direction } from '../rules/actions';
 import type { RuleStep } from './rule-steps';
 
 const MAX_VERSION_LOADS = 64;
@@ -38,17 +41,34 @@ function writeLeaf(step: RuleStep, key: WriteKey): FieldLeaf {
   return step.lastWriteLeaf!;
 }
 
+/** Counts a payload (ENCRYPT_PAYLOAD) encryption or decryption on the DEK version's usage counters. */
+function countPayload(cipher: DekCipher | undefined, encrypted: boolean): void {
+  const usage = (cipher as { usage?: DekUsageCounters } | undefined)?.usage;
+  if (usage === undefined) return;
+  if (encrypted) usage.payloadEncryptions++;
+  else usage.payloadDecryptions++;
+}
+
 function readLeaf(step: RuleStep, keyRing: KeyRing, subject: string): FieldLeaf {
   if (!step.readLeaf) {
     const p = step.params!;
-    const versions = keyRing.dekVersions(p.kekName, subject, p.algorithm);
+    const reader = keyRing.readerFor(p.kekName, subject, p.algorithm);
+    // Payload steps remember the cipher last used, to count payload decryptions per DEK version.
+    const lookup =
+      step.kind === 'payload'
+        ? (version: number) => {
+            const cipher = reader(version);
+            step.lastReadCipher = cipher;
+            return cipher;
+          }
+        : reader;
     const listen = step.onDekUse;
     const kekName = p.kekName;
     step.readLeaf = decryptingLeaf(
       listen === undefined
-        ? (version) => versions.get(version)
+        ? lookup
         : (version) => {
-            const cipher = versions.get(version);
+            const cipher = lookup(version);
             if (cipher !== undefined) listen('READ', version, kekName);
             return cipher;
           },
@@ -68,30 +88,81 @@ async function runSteps<T>(
   steps: readonly RuleStep[],
   value: T,
   ctx: CsfleErrorContext,
+  keyRing: KeyRing,
+  direction: Direction,
   apply: (step: RuleStep, value: T) => T | Promise<T>,
 ): Promise<T> {
   let v = value;
   for (const step of steps) {
     if (step.kind === 'field' && !step.transform) continue;
     if (step.kind === 'unsupported') {
-      if (step.onFailure === 'ERROR') throw unsupported(step, ctx);
+      const err = unsupported(step, ctx);
+      reportFailure(keyRing, step, err, ctx, direction);
+      if (step.onFailure === 'ERROR') throw err;
       continue;
     }
     try {
       const out = apply(step, v);
       v = out instanceof Promise ? await out : out;
     } catch (err) {
+      reportFailure(keyRing, step, err, ctx, direction);
       if (step.onFailure === 'ERROR') throw failure(step, err, ctx);
     }
   }
   return v;
 }
 
-/** Runs `op` with the step's current write key: from the key ring's cache, else fetched or created. */
+/**
+ * A step failed: counted by error code; under `onFailure: NONE` the record goes on (in clear on
+ * write, with ciphertext on read), counted and audited as a pass-through. Off the hot path.
+ */
+export function reportFailure(keyRing: KeyRing, step: RuleStep, err: unknown, ctx: CsfleErrorContext, direction: Direction): void {
+  const t = keyRing.telemetry;
+  const code = err instanceof CsfleError ? err.code : 'RULE_FAILED';
+  t.metrics.failure(code, direction);
+  if (step.onFailure !== 'NONE') return;
+  const kekName = (err instanceof CsfleError ? err.context.kekName : undefined) ?? step.params?.kekName;
+  t.passThrough({
+    ruleName: step.rule.name,
+    subject: ctx.subject ?? '',
+    direction,
+    code,
+    ...(kekName !== undefined ? { kekName } : {}),
+    ...(ctx.topic !== undefined ? { topic: ctx.topic } : {}),
+  });
+}
+
+/**
+ * Runs `op` with the step's current write key: from the key ring's cache, else fetched or created.
+ * A key used up mid-record (`maxEncryptionsPerDek`) or wiped meanwhile (evicted, past its age) is
+ * replaced by the key ring's current one and `op` runs again (it only builds a new value).
+ */
 function withWriteKey<T>(step: RuleStep, keyRing: KeyRing, op: (leaf: FieldLeaf) => T): T | Promise<T> {
   const key = keyRing.peekWriteKey(step.writeRequest!);
-  if (key) return op(writeLeaf(step, key));
-  return Promise.resolve(keyRing.writeKey(step.writeRequest!)).then((fetched) => op(writeLeaf(step, fetched)));
+  if (key) {
+    try {
+      return op(writeLeaf(step, key));
+    } catch (err) {
+      if (!isKeyGone(err)) throw err;
+    }
+  }
+  return runWithFetchedKey(step, keyRing, op, 0);
+}
+
+const MAX_WRITE_KEY_ATTEMPTS = 3;
+
+function isKeyGone(err: unknown): boolean {
+  return err instanceof CsfleError && (err.code === 'DEK_USAGE_LIMIT' || err.code === 'KEY_DESTROYED');
+}
+
+async function runWithFetchedKey<T>(step: RuleStep, keyRing: KeyRing, op: (leaf: FieldLeaf) => T, attempt: number): Promise<T> {
+  const fetched = await keyRing.writeKey(step.writeRequest!);
+  try {
+    return op(writeLeaf(step, fetched));
+  } catch (err) {
+    if (!isKeyGone(err) || attempt + 1 >= MAX_WRITE_KEY_ATTEMPTS) throw err;
+    return runWithFetchedKey(step, keyRing, op, attempt + 1);
+  }
 }
 
 /**
@@ -119,7 +190,7 @@ async function loadVersionsAndRun<T>(
   const p = step.params!;
   let needed = first;
   for (let i = 0; ; i++) {
-    await keyRing.readKey(p.kekName, subject, p.algorithm, needed.version); // fills keyRing.dekVersions(...)
+    await keyRing.readKey(p.kekName, subject, p.algorithm, needed.version); // fills keyRing.readerFor(...)
     try {
       return op(leaf);
     } catch (err) {
@@ -131,20 +202,32 @@ async function loadVersionsAndRun<T>(
 
 /** Runs WRITE field steps; returns the transformed copy of `value` (input untouched). */
 export function runWriteFieldSteps(steps: readonly RuleStep[], keyRing: KeyRing, value: unknown, ctx: CsfleErrorContext): Promise<unknown> {
-  return runSteps(steps, value, ctx, (step, v) => withWriteKey(step, keyRing, (leaf) => step.transform!(v, leaf)));
+  return runSteps(steps, value, ctx, keyRing, 'WRITE', (step, v) => withWriteKey(step, keyRing, (leaf) => step.transform!(v, leaf)));
 }
 
 /** Runs WRITE payload steps (ENCRYPT_PAYLOAD) on the encoded payload. */
 export function runWritePayloadSteps(steps: readonly RuleStep[], keyRing: KeyRing, payload: Buffer, ctx: CsfleErrorContext): Promise<Buffer> {
-  return runSteps(steps, payload, ctx, (step, p) => withWriteKey(step, keyRing, (leaf) => leaf(p, '') as Buffer));
+  return runSteps(steps, payload, ctx, keyRing, 'WRITE', (step, p) =>
+    withWriteKey(step, keyRing, (leaf) => {
+      const out = leaf(p, '') as Buffer;
+      countPayload(step.lastWriteKey?.cipher, true);
+      return out;
+    }),
+  );
 }
 
 /** Runs READ field steps (already in reverse order); `value` is freshly decoded. */
 export function runReadFieldSteps(steps: readonly RuleStep[], keyRing: KeyRing, subject: string, value: unknown, ctx: CsfleErrorContext): Promise<unknown> {
-  return runSteps(steps, value, ctx, (step, v) => withReadKeys(step, keyRing, subject, (leaf) => step.transform!(v, leaf)));
+  return runSteps(steps, value, ctx, keyRing, 'READ', (step, v) => withReadKeys(step, keyRing, subject, (leaf) => step.transform!(v, leaf)));
 }
 
 /** Runs READ payload steps (already in reverse order) on the framed payload. */
 export function runReadPayloadSteps(steps: readonly RuleStep[], keyRing: KeyRing, subject: string, payload: Buffer, ctx: CsfleErrorContext): Promise<Buffer> {
-  return runSteps(steps, payload, ctx, (step, p) => withReadKeys(step, keyRing, subject, (leaf) => leaf(p, '') as Buffer));
+  return runSteps(steps, payload, ctx, keyRing, 'READ', (step, p) =>
+    withReadKeys(step, keyRing, subject, (leaf) => {
+      const out = leaf(p, '') as Buffer;
+      countPayload(step.lastReadCipher, false);
+      return out;
+    }),
+  );
 }

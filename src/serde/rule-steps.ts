@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import type { DekCipher } from '../crypto/dek-cipher';
 import type { WriteKey, WriteKeyRequest } from '../dek/key-ring';
 import { actionFor, applyOverrides, enabledForClients, ruleRunsIn, type Direction, type RuleAction, type RuleOverride } from '../rules/actions';
 import { encryptParams, type EncryptParams } from '../rules/encrypt-params';
@@ -29,6 +30,8 @@ export interface RuleStep {
   /** Per-step memo of the last write key and its leaf (hot path: no allocation per record). */
   lastWriteKey?: WriteKey;
   lastWriteLeaf?: FieldLeaf;
+  /** Payload steps: the cipher of the last decryption (to count payload decryptions per DEK version). */
+  lastReadCipher?: DekCipher | undefined;
   /** Per-step memo of the read leaf (it reads the key ring's live map of DEK versions). */
   readLeaf?: FieldLeaf;
   /** Told the DEK version of each field this step encrypts or decrypts. */

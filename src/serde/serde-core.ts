@@ -5,6 +5,8 @@
  * @packageDocumentation
  */
 import { KeyRing } from '../dek/key-ring';
+import type { SerdeStats } from '../observe/stats';
+import { Telemetry } from '../observe/telemetry';
 import type { DekRegistry } from '../dek/model';
 import { CsfleError, SchemaRegistryError, SerdeError } from '../errors';
 import type { Direction } from '../rules/actions';
@@ -13,6 +15,7 @@ import type { NamedSchema, ParsedSchemaBase, SchemaFormat } from '../rules/schem
 import type { SerdeOptions } from './options';
 import { compileRuleSteps, type CompiledSteps } from './rule-steps';
 import type { RegisteredSchema, SchemaInfo, SchemaSource } from './schema-source';
+import { instrumentedSchemaSource } from './instrumented-source';
 import { resolveDekRegistry, resolveSchemaSource } from './sources';
 
 /** A schema ready for records: the parsed schema (per format) and compiled rule steps. */
@@ -42,6 +45,11 @@ export class SerdeCore<P extends ParsedSchemaBase = ParsedSchemaBase, S = unknow
   readonly keyRing: KeyRing;
   readonly options: SerdeOptions;
   readonly #parsed = new Map<string, Promise<ParsedSchema<P>>>();
+  /**
+   * Parsed schemas by text (with references): one schema id serving many subjects (one per topic)
+   * is parsed once, so memory per subject stays flat.
+   */
+  readonly #byText = new Map<string, P>();
 
   constructor(format: SchemaFormat<P, S>, options: SerdeOptions) {
     this.format = format;
@@ -49,17 +57,25 @@ export class SerdeCore<P extends ParsedSchemaBase = ParsedSchemaBase, S = unknow
       throw new SerdeError('SERIALIZATION_FAILED', 'Serde options are required: { schemaRegistry, dekRegistry, kms }');
     }
     this.options = options;
-    this.source = resolveSchemaSource(options.schemaRegistry);
+    const telemetry = new Telemetry({
+      ...(options.logger !== undefined ? { logger: options.logger } : {}),
+      ...(options.meterProvider !== undefined ? { meterProvider: options.meterProvider } : {}),
+      ...(options.metricCardinalityLimit !== undefined ? { metricCardinalityLimit: options.metricCardinalityLimit } : {}),
+      ...(options.onAudit !== undefined ? { onAudit: options.onAudit } : {}),
+    });
+    this.source = instrumentedSchemaSource(resolveSchemaSource(options.schemaRegistry), telemetry.metrics);
     this.dekRegistry = resolveDekRegistry(options.dekRegistry);
     this.keyRing = new KeyRing({
+      ...options.keyRing,
       registry: this.dekRegistry,
       ...(options.kms !== undefined ? { kms: options.kms } : {}),
-      ...(options.keyRing?.latestTtlMs !== undefined ? { latestTtlMs: options.keyRing.latestTtlMs } : {}),
-      ...(options.keyRing?.capacity !== undefined ? { capacity: options.keyRing.capacity } : {}),
-      ...(options.keyRing?.failureTtlMs !== undefined ? { failureTtlMs: options.keyRing.failureTtlMs } : {}),
-      ...(options.keyRing?.retryAfterMs !== undefined ? { retryAfterMs: options.keyRing.retryAfterMs } : {}),
-      ...(options.logger !== undefined ? { logger: options.logger } : {}),
+      telemetry,
     });
+  }
+
+  /** The serde's counters: the key ring's, and the rules' failures and pass-throughs. */
+  stats(): SerdeStats {
+    return { ...this.keyRing.stats(), ...this.keyRing.telemetry.metrics.snapshot() };
   }
 
   /**
@@ -98,7 +114,10 @@ export class SerdeCore<P extends ParsedSchemaBase = ParsedSchemaBase, S = unknow
           throw new SchemaRegistryError('SCHEMA_NOT_FOUND', `Schema type ${type} cannot be read by the ${this.format.schemaType} serde`, ctx);
         }
         const refs = await this.#referencedSchemas(schema, new Set());
-        return { parsed: this.format.parse(schema.schema, refs), schema };
+        const textKey = refs.length === 0 ? schema.schema : `${schema.schema}\u0000${JSON.stringify(refs)}`;
+        let parsed = this.#byText.get(textKey);
+        if (!parsed) this.#byText.set(textKey, (parsed = this.format.parse(schema.schema, refs)));
+        return { parsed, schema };
       })();
       pending.catch(() => this.#parsed.delete(key));
       this.#parsed.set(key, pending);

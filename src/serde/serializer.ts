@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import { canonicalSchemaText } from '../avro/schema';
+import type { SerdeStats } from '../observe/stats';
 import { CsfleError, SchemaRegistryError, SerdeError } from '../errors';
 import type { ParsedSchemaBase, SchemaFormat } from '../rules/schema-format';
 import { frame } from './framing';
@@ -34,6 +35,14 @@ export class SchemaSerializer<P extends ParsedSchemaBase, S = unknown> {
     this.#core = new SerdeCore(format, options);
     this.#options = options;
     this.#schemaInfo = options.schema === undefined ? undefined : toSchemaInfo(options.schema, format.schemaType);
+  }
+
+  /**
+   * A plain-object snapshot of this serde's counters: encryptions and decryptions per DEK version,
+   * KMS wrap/unwrap calls, DEK registry calls, key cache hits/misses/negative hits, live ciphers.
+   */
+  stats(): SerdeStats {
+    return this.#core.stats();
   }
 
   /**

@@ -209,6 +209,6 @@ describe('AesSiv — properties', () => {
     expect(printed).toContain('REDACTED');
     s.destroy();
     expect(k.equals(kCopy)).toBe(true); // the caller's buffer is not wiped
-    expect(() => s.encrypt(pt, [])).toThrow(expect.objectContaining({ code: 'INVALID_KEY' }));
+    expect(() => s.encrypt(pt, [])).toThrow(expect.objectContaining({ code: 'KEY_DESTROYED' }));
   });
 });

@@ -112,13 +112,13 @@ describe('DekCipher', () => {
         expect(JSON.parse(JSON.stringify(cipher))).toEqual({ algorithm: alg, key: '[REDACTED]' });
       });
 
-      it('destroy() makes further use fail with INVALID_KEY', () => {
+      it('destroy() makes further use fail with KEY_DESTROYED', () => {
         const c = newDekCipher(alg, proto);
         const ct = c.encrypt(pt);
         c.destroy();
         c.destroy();
-        expect(catchError(() => c.encrypt(pt)).code).toBe('INVALID_KEY');
-        expect(catchError(() => c.decrypt(ct)).code).toBe('INVALID_KEY');
+        expect(catchError(() => c.encrypt(pt)).code).toBe('KEY_DESTROYED');
+        expect(catchError(() => c.decrypt(ct)).code).toBe('KEY_DESTROYED');
         expect(cipher.decrypt(ct).equals(pt)).toBe(true);
       });
     });

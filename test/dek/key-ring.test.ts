@@ -13,7 +13,8 @@ describe('KeyRing', () => {
     const key = await ring.writeKey(req);
     expect(key.version).toBe(1);
     expect(ring.peekWriteKey(req)).toBe(key);
-    expect(calls).toMatchObject({ getKek: 1, registerKek: 1, getDek: 1, registerDek: 1 });
+    // getKek/getDek twice: the live record, then the soft-deleted one (never revived) before creating.
+    expect(calls).toMatchObject({ getKek: 2, registerKek: 1, getDek: 2, registerDek: 1 });
     const ct = key.cipher.encrypt(Buffer.from('hello'));
     const reader = new KeyRing({ registry, kms });
     const cipher = await reader.readKey('k', 's', 'AES256_GCM', 1);
@@ -61,9 +62,21 @@ describe('KeyRing', () => {
     expect(warnings.length).toBe(1);
   });
 
-  it('a failed lookup is not cached: the next call retries', async () => {
+  it('a failed lookup is remembered for failureTtlMs, then asked again', async () => {
+    let now = 1_000_000;
     const registry = new InMemoryDekRegistry();
-    const ring = new KeyRing({ registry, kms });
+    const remembering = new KeyRing({ registry, kms, failureTtlMs: 10_000, now: () => now });
+    await expect(Promise.resolve(remembering.readKey('k', 's', 'AES256_GCM', 1))).rejects.toMatchObject({ code: 'KEK_NOT_FOUND' });
+    await new KeyRing({ registry, kms }).writeKey(req);
+    await expect(Promise.resolve(remembering.readKey('k', 's', 'AES256_GCM', 1))).rejects.toMatchObject({ code: 'KEK_NOT_FOUND' });
+    expect(remembering.stats().cache.negativeHits).toBe(1);
+    now += 10_000;
+    expect(await remembering.readKey('k', 's', 'AES256_GCM', 1)).toBeDefined();
+  });
+
+  it('with failureTtlMs 0 a failed lookup is not cached: the next call retries', async () => {
+    const registry = new InMemoryDekRegistry();
+    const ring = new KeyRing({ registry, kms, failureTtlMs: 0 });
     await expect(Promise.resolve(ring.readKey('k', 's', 'AES256_GCM', 1))).rejects.toMatchObject({ code: 'KEK_NOT_FOUND' });
     const key = await new KeyRing({ registry, kms }).writeKey(req);
     const cipher = await ring.readKey('k', 's', 'AES256_GCM', 1);

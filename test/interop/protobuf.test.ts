@@ -6,8 +6,9 @@
  * test/serde/protobuf-serde.test.ts: Confluent's JS client writes those in clear.)
  */
 import { create, fromBinary } from '@bufbuild/protobuf';
+import { HeaderSchemaIdSerializer } from '@confluentinc/schemaregistry';
 import { describe, expect, it } from 'vitest';
-import type { DekAlgorithm } from '../../src/index';
+import { VALUE_SCHEMA_ID_HEADER, type DekAlgorithm, type RecordHeaders } from '../../src/index';
 import { ALGORITHMS, ConfluentSide, DAY_MS, dekVersionOf, encryptRuleSet, mirrorKeysToConfluent, mirrorKeysToOurs, OurSide, payloadRuleSet, schemaIdOf } from './helpers';
 import {
   auditRecord,
@@ -176,5 +177,33 @@ describe.each(['AES256_GCM', 'AES256_SIV'] as DekAlgorithm[])('Protobuf %s', (al
       expect(plainMessage(await ourProtoDeserializer(ours).deserialize(topic, theirAudit))).toEqual(plainMessage(create(audit, auditRecord)));
       expect(plainMessage(await confluentProtoDeserializer(confluent).deserialize(topic, mine))).toEqual(expected(customer, customerRecords[0]!));
     });
+  });
+});
+
+describe('Protobuf GUID framing from Confluent', () => {
+  it('header framing (GUID + message indexes in the header, bare body) and V1 prefix → kafka-csfle', async () => {
+    const algorithm: DekAlgorithm = 'AES256_GCM';
+    const info = protoInfo(serializedSchema(), encryptRuleSet(algorithm), customerMetadata);
+    const confluent = new ConfluentSide();
+    const id = await confluent.register(subject, info, 31);
+    const { guid } = await confluent.client.getLatestSchemaMetadata(subject);
+    const headerSer = confluentProtoSerializer(confluent, confluentRegistry(p), { schemaIdSerializer: HeaderSchemaIdSerializer });
+    const headers: RecordHeaders = {};
+    const value = await headerSer.serialize(topic, create(audit, auditRecord), headers);
+    const header = headers[VALUE_SCHEMA_ID_HEADER] as Buffer;
+    expect(header.length).toBe(19); // 0x01 + GUID + indexes [1] (02 02)
+    expect(header.subarray(17)).toEqual(Buffer.from([2, 2]));
+    const prefixSer = confluentProtoSerializer(confluent, confluentRegistry(p), {
+      schemaIdSerializer: (_t, _s, payload, schemaId) => Buffer.concat([schemaId.guidToBytes(), payload]),
+    });
+    const v1 = await prefixSer.serialize(topic, create(customer, customerRecords[0] as never));
+    expect(v1[0]).toBe(1);
+
+    const ours = new OurSide();
+    await ours.schemas.register(subject, info, { id, guid: guid! });
+    await mirrorKeysToOurs(confluent, ours, subject, algorithm);
+    const deser = ourProtoDeserializer(ours);
+    expect(plainMessage(await deser.deserialize(topic, value, headers))).toEqual(plainMessage(create(audit, auditRecord)));
+    expect(plainMessage(await deser.deserialize(topic, v1))).toEqual(expected(customer, customerRecords[0]!));
   });
 });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import * as avsc from 'avsc';
 import { Kafka, logLevel, type IHeaders, type KafkaMessage } from 'kafkajs';
 import {
+  type ReencryptOptions,
   AvroDeserializer,
   AvroSerializer,
   DekRegistryClient,
@@ -121,6 +122,11 @@ export class Scenario {
     const ring = new KeyRing({ registry: this.deks, kms: { 'local-kms': { secret: SECRET } }, now: () => Date.now() + 2 * EXPIRY_DAYS * DAY_MS });
     const key = await ring.writeKey({ kekName: this.kek, kmsType: 'local-kms', kmsKeyId: 'mykey', subject: this.subject, algorithm: algorithm as never, expiryDays: EXPIRY_DAYS });
     return key.version;
+  }
+
+  /** Options of a job copying the source into the target, stopping at the end. */
+  job(extra: Partial<ReencryptOptions> = {}): ReencryptOptions {
+    return { from: this.source, to: this.target, group: this.group, kafka: { brokers: this.e.brokers }, serde: this.serde(), stopAtEnd: true, ...extra };
   }
 
   async createTopics(partitions: number): Promise<void> {
@@ -260,4 +266,42 @@ export function startJob(config: Record<string, unknown>): ChildProcess {
     env: { ...process.env, REENCRYPT_JOB: JSON.stringify(config) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+/** Writes raw messages (already serialized) to the scenario's source topic. */
+export async function produceRaw(s: Scenario, messages: Array<{ partition: number; key: Buffer | null; value: Buffer | null; headers?: IHeaders }>): Promise<void> {
+  const producer = kafkaClient(s.e).producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  await producer.send({ topic: s.source, messages, acks: -1 });
+  await producer.disconnect();
+}
+
+/** A framed, encrypted Customer value for the scenario's source topic. */
+export function serializeValue(s: Scenario, seq: number): Promise<Buffer> {
+  const ser = new AvroSerializer({ ...s.serde(), schema: { schema: s.schemaText, schemaType: 'AVRO', ruleSet: ruleSet(s.kek) } });
+  return ser.serialize(s.source, customer(seq));
+}
+
+/**
+ * A Customer value whose `ssn` ciphertext is garbage under an existing DEK version: it frames and
+ * decodes, but does not decrypt (DECRYPTION_FAILED).
+ */
+export async function corruptValue(s: Scenario, seq: number): Promise<Buffer> {
+  const good = await serializeValue(s, seq);
+  const raw = valueType.fromBuffer(good.subarray(5)) as unknown as Record<string, unknown>;
+  raw['ssn'] = Buffer.concat([Buffer.from([0, 0, 0, 0, 1]), Buffer.alloc(40, 7)]).toString('base64');
+  return Buffer.concat([good.subarray(0, 5), valueType.toBuffer(raw)]);
+}
+
+/** A source topic written under DEK v1 then v2 (`perVersion` records each), then the DEK rotated to v3. */
+export async function rotatedSource(s: Scenario, partitions: number, perVersion: number): Promise<SourceRecord[]> {
+  await s.createTopics(partitions);
+  await s.register();
+  const v1 = records(0, perVersion, partitions);
+  await produce(s, v1);
+  if ((await s.rotate()) !== 2) throw new Error('expected DEK version 2');
+  const v2 = records(perVersion, perVersion, partitions);
+  await produce(s, v2);
+  if ((await s.rotate()) !== 3) throw new Error('expected DEK version 3');
+  return [...v1, ...v2];
 }

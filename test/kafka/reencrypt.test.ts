@@ -5,6 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { CsfleError, reencryptTopic, verifyReencryption, type ReencryptProgress } from '../../src/index';
 import {
+  corruptValue,
+  produceRaw,
   deserializers,
   dekVersionsOf,
   env,
@@ -12,24 +14,12 @@ import {
   produce,
   readAll,
   records,
+  rotatedSource,
   Scenario,
   type SourceRecord,
 } from './fixtures';
 
 const PARTITIONS = 3;
-
-/** Source written under DEK v1 then v2, then the DEK rotated to v3. */
-async function rotatedSource(s: Scenario, perVersion: number): Promise<SourceRecord[]> {
-  await s.createTopics(PARTITIONS);
-  await s.register();
-  const v1 = records(0, perVersion, PARTITIONS);
-  await produce(s, v1);
-  expect(await s.rotate()).toBe(2);
-  const v2 = records(perVersion, perVersion, PARTITIONS);
-  await produce(s, v2);
-  expect(await s.rotate()).toBe(3);
-  return [...v1, ...v2];
-}
 
 /** Checks the target holds each source record exactly once, equal once decrypted, under `version`. */
 async function expectCopied(s: Scenario, source: SourceRecord[], version: number): Promise<void> {
@@ -58,15 +48,10 @@ async function expectCopied(s: Scenario, source: SourceRecord[], version: number
 describe('reencryptTopic', () => {
   it('copies every record under the latest DEK: keys, headers, timestamps, partitions and tombstones kept', async () => {
     const s = new Scenario(env());
-    const source = await rotatedSource(s, 300);
+    const source = await rotatedSource(s, PARTITIONS, 300);
     const progress: ReencryptProgress[] = [];
     const report = await reencryptTopic({
-      from: s.source,
-      to: s.target,
-      group: s.group,
-      kafka: { brokers: s.e.brokers },
-      serde: s.serde(),
-      stopAtEnd: true,
+      ...s.job(),
       maxRecordsPerTransaction: 100,
       progressIntervalMs: 100,
       onProgress: (p) => progress.push(p),
@@ -86,8 +71,36 @@ describe('reencryptTopic', () => {
     expect(Object.keys(verified.partitions)).toHaveLength(PARTITIONS);
 
     // Run again on the same group: nothing left to copy, nothing duplicated.
-    const again = await reencryptTopic({ from: s.source, to: s.target, group: s.group, kafka: { brokers: s.e.brokers }, serde: s.serde(), stopAtEnd: true });
+    const again = await reencryptTopic(s.job());
     expect(again.copied).toBe(0);
     expect((await readAll(s.e, s.target)).length).toBe(600);
+  });
+
+  it('stops at a record that cannot be decrypted, naming topic, partition and offset; what came before is committed', async () => {
+    const s = new Scenario(env());
+    await s.createTopics(PARTITIONS);
+    await s.register();
+    await produce(s, records(0, 30, PARTITIONS));
+    await produceRaw(s, [{ partition: 1, key: null, value: await corruptValue(s, 999), headers: { seq: '999' } }]);
+    await produce(s, records(30, 30, PARTITIONS));
+    const err = await reencryptTopic(s.job()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CsfleError);
+    const e = err as CsfleError;
+    expect(e.code).toBe('REENCRYPT_FAILED');
+    expect(e.context).toMatchObject({ topic: s.source, partition: 1, offset: '10' });
+    expect(e.message).toContain(`topic=${s.source}, `);
+    expect(e.message).toContain('partition=1, offset=10');
+    expect((e.cause as CsfleError).code).toBe('DECRYPTION_FAILED');
+    expect(e.message).not.toMatch(/Secret|ssn-0/);
+    // Partition 1 holds exactly the ten records before the bad one.
+    const p1 = (await readAll(s.e, s.target)).filter((r) => r.partition === 1);
+    expect(p1.map((r) => Number(header(r.message.headers, 'seq')))).toEqual(records(0, 30, PARTITIONS).filter((r) => r.partition === 1).map((r) => r.seq));
+
+    // A restart stops at the same record.
+    const again = await reencryptTopic(s.job()).catch((x: unknown) => x as CsfleError);
+    expect((again as CsfleError).context).toMatchObject({ partition: 1, offset: '10' });
   });
 });

@@ -102,8 +102,9 @@ describe('framing: GUIDs', () => {
 
 describe('framing: schema-id header values', () => {
   it('reads a Buffer header (magic 1 + GUID; trailing bytes ignored)', () => {
-    expect(parseSchemaIdHeader(guidHeaderValue(GUID))).toEqual({ guid: GUID });
-    expect(parseSchemaIdHeader(Buffer.concat([guidHeaderValue(GUID), Buffer.of(0)]))).toEqual({ guid: GUID });
+    expect(parseSchemaIdHeader(guidHeaderValue(GUID))).toEqual({ guid: GUID, headerRest: Buffer.alloc(0) });
+    // Bytes after the GUID are the Protobuf message indexes, kept for the format.
+    expect(parseSchemaIdHeader(Buffer.concat([guidHeaderValue(GUID), Buffer.of(0)]))).toEqual({ guid: GUID, headerRest: Buffer.of(0) });
   });
 
   it('reads a string header as its UTF-8 bytes', () => {
@@ -111,21 +112,21 @@ describe('framing: schema-id header values', () => {
     const ascii = Buffer.concat([Buffer.of(1), Buffer.from('0123456789abcdef')]);
     const asString = ascii.toString('utf8');
     expect(headerBytes(asString)).toEqual(ascii);
-    expect(parseSchemaIdHeader(asString)).toEqual({ guid: formatGuid(Buffer.from('0123456789abcdef')) });
+    expect(parseSchemaIdHeader(asString)).toMatchObject({ guid: formatGuid(Buffer.from('0123456789abcdef')) });
     // A string is not decoded as latin1/binary: a char ≥ 0x80 takes two bytes.
     expect(headerBytes('\u0001\u00ff')).toEqual(Buffer.of(1, 0xc3, 0xbf));
   });
 
   it('takes the last value of a repeated header; an empty array or no value means "no header"', () => {
     const other = '11111111-2222-3333-4444-555555555555';
-    expect(parseSchemaIdHeader([guidHeaderValue(other), guidHeaderValue(GUID)])).toEqual({ guid: GUID });
+    expect(parseSchemaIdHeader([guidHeaderValue(other), guidHeaderValue(GUID)])).toMatchObject({ guid: GUID });
     expect(parseSchemaIdHeader([])).toBeUndefined();
     expect(parseSchemaIdHeader(undefined)).toBeUndefined();
     expect(parseSchemaIdHeader(null)).toBeUndefined();
   });
 
   it('accepts magic 0 + schema id in a header, like Confluent', () => {
-    expect(parseSchemaIdHeader(frame(42, Buffer.alloc(0)))).toEqual({ schemaId: 42 });
+    expect(parseSchemaIdHeader(frame(42, Buffer.alloc(0)))).toEqual({ schemaId: 42, headerRest: Buffer.alloc(0) });
   });
 
   it('rejects a truncated or unknown header value with INVALID_FRAMING naming the header', async () => {

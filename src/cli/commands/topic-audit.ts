@@ -6,25 +6,10 @@
  * @packageDocumentation
  */
 import { Option, type Command } from 'commander';
-import { auditTopic, DEFAULT_AUDIT_GROUP, HttpSchemaSource, type KafkaConnection, type SubjectNameStrategy } from '../../index';
+import { auditTopic, DEFAULT_AUDIT_GROUP, HttpSchemaSource, type SubjectNameStrategy } from '../../index';
 import { intArg, UsageError } from '../args';
 import type { CliContext } from '../context';
-
-/** The `topic` command group, created by whichever topic command registers first. */
-export function topicGroup(program: Command): Command {
-  return program.commands.find((c) => c.name() === 'topic') ?? program.command('topic').description('jobs over a Kafka topic');
-}
-
-/** Kafka connection from `--brokers` / `KAFKA_BROKERS`, `--kafka-ssl` and the `KAFKA_SASL_*` variables. */
-function kafkaConnection(o: { brokers?: string; kafkaSsl?: boolean }, env: CliContext['io']['env']): KafkaConnection {
-  const brokers = (o.brokers ?? env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
-  if (brokers.length === 0) throw new UsageError('no Kafka brokers: pass --brokers or set KAFKA_BROKERS');
-  const conn: KafkaConnection = { brokers };
-  if (o.kafkaSsl) conn.ssl = true;
-  const mechanism = env.KAFKA_SASL_MECHANISM;
-  if (mechanism) conn.sasl = { mechanism, username: env.KAFKA_SASL_USERNAME ?? '', password: env.KAFKA_SASL_PASSWORD ?? '' };
-  return conn;
-}
+import { kafkaConnection, topicGroup } from './topic';
 
 /** Registers `topic audit`. */
 export function registerTopicAudit(program: Command, ctx: CliContext): void {
@@ -33,7 +18,10 @@ export function registerTopicAudit(program: Command, ctx: CliContext): void {
     .description('scan a topic: tagged fields in clear (exit 1), records per DEK version vs the 2^32 GCM budget, schemas without rules (no key needed)')
     .requiredOption('--topic <topic>', 'topic to scan')
     .option('--brokers <host:port,...>', 'Kafka bootstrap brokers (env KAFKA_BROKERS)')
-    .option('--kafka-ssl', 'connect to Kafka with TLS (SASL from KAFKA_SASL_MECHANISM / KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD)')
+    .option('--kafka-ssl', 'connect to Kafka with TLS')
+    .addOption(
+      new Option('--kafka-sasl <mechanism>', 'SASL mechanism; credentials from env KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD').choices(['plain', 'scram-sha-256', 'scram-sha-512']),
+    )
     .option('--from-beginning', 'scan from the earliest offsets (default: from the audit group\'s committed offsets)')
     .addOption(new Option('--max <n>', 'stop after N records').argParser(intArg))
     .option('--group <group>', `consumer group of incremental audits (default ${DEFAULT_AUDIT_GROUP})`)
@@ -44,6 +32,7 @@ export function registerTopicAudit(program: Command, ctx: CliContext): void {
         topic: string;
         brokers?: string;
         kafkaSsl?: boolean;
+        kafkaSasl?: string;
         fromBeginning?: boolean;
         max?: number;
         group?: string;

@@ -133,11 +133,13 @@ export class ExportedKeyRegistry implements DekRegistry {
     return { ...dek };
   }
 
-  registerKek(): Promise<Kek> {
+  /** Rejects: read-only. */
+  async registerKek(): Promise<Kek> {
     return readOnly();
   }
 
-  registerDek(): Promise<Dek> {
+  /** Rejects: read-only. */
+  async registerDek(): Promise<Dek> {
     return readOnly();
   }
 }
