@@ -33,7 +33,9 @@ export type DekUseListener = (direction: 'READ' | 'WRITE', dekVersion: number, k
 
 /**
  * Key ring (DEK cache) tuning: `capacity`, `maxKeyAgeMs`, `maxEncryptionsPerDek`, `failureTtlMs`,
- * `latestTtlMs`, `retryAfterMs` (see {@link KeyRingPolicy} for each default).
+ * `latestTtlMs`, `retryAfterMs` (see {@link KeyRingPolicy} for each default). The serde also
+ * remembers schema ids / GUIDs that could not be fetched for `failureTtlMs`, and logs an
+ * `onFailure: NONE` failure at most once per (rule, subject, error code) and `failureTtlMs`.
  */
 export interface KeyRingOptions extends KeyRingPolicy {}
 

@@ -11,6 +11,7 @@ import type { DekCipher } from '../crypto/dek-cipher';
 import type { DekUsageCounters } from '../observe/stats';
 import type { Direction } from '../rules/actions';
 import type { RuleStep } from './rule-steps';
+import type { WarnOnce } from './warn-once';
 
 const MAX_VERSION_LOADS = 64;
 
@@ -80,6 +81,35 @@ function readLeaf(step: RuleStep, keyRing: KeyRing, subject: string): FieldLeaf 
 }
 
 /**
+ * A rule with `onFailure: NONE` failed: the record goes on (in clear on write, with ciphertext on
+ * read). Logged once per (rule, subject, error code) and `failureTtlMs`, never per record and
+ * never with values.
+ */
+function warnNone(warnings: WarnOnce | undefined, step: RuleStep, err: unknown, ctx: CsfleErrorContext, direction: 'WRITE' | 'READ'): void {
+  if (!warnings) return;
+  const code = err instanceof CsfleError ? err.code : 'RULE_FAILED';
+  const key = `none\u0000${step.rule.name}\u0000${ctx.subject ?? ''}\u0000${code}\u0000${direction}`;
+  if (!warnings.due(key)) return;
+  const inner = err instanceof CsfleError ? err.context : {};
+  warnings.warn(
+    key,
+    direction === 'WRITE'
+      ? `Rule '${step.rule.name}' failed (${code}) and its onFailure is NONE: records are produced with the fields it should encrypt in clear`
+      : `Rule '${step.rule.name}' failed (${code}) and its onFailure is NONE: records are returned with the fields it encrypts left as ciphertext`,
+    {
+      ruleName: step.rule.name,
+      code,
+      ...(ctx.topic !== undefined ? { topic: ctx.topic } : {}),
+      ...(ctx.subject !== undefined ? { subject: ctx.subject } : {}),
+      ...(ctx.schemaId !== undefined ? { schemaId: ctx.schemaId } : {}),
+      ...((inner.kekName ?? step.params?.kekName) !== undefined ? { kekName: inner.kekName ?? step.params?.kekName } : {}),
+      ...(inner.dekVersion !== undefined ? { dekVersion: inner.dekVersion } : {}),
+      ...(inner.fieldPath !== undefined ? { fieldPath: inner.fieldPath } : {}),
+    },
+  );
+}
+
+/**
  * Applies each step in turn to the running value. A field step without fields to transform is
  * skipped; a step without executor, or one that throws, fails the record when its `onFailure` is
  * `ERROR` and is passed over otherwise. `apply` answers synchronously when its key is cached.
@@ -90,6 +120,7 @@ async function runSteps<T>(
   ctx: CsfleErrorContext,
   keyRing: KeyRing,
   direction: Direction,
+  warnings: WarnOnce | undefined,
   apply: (step: RuleStep, value: T) => T | Promise<T>,
 ): Promise<T> {
   let v = value;
@@ -99,6 +130,7 @@ async function runSteps<T>(
       const err = unsupported(step, ctx);
       reportFailure(keyRing, step, err, ctx, direction);
       if (step.onFailure === 'ERROR') throw err;
+      warnNone(warnings, step, err, ctx, direction);
       continue;
     }
     try {
@@ -107,6 +139,7 @@ async function runSteps<T>(
     } catch (err) {
       reportFailure(keyRing, step, err, ctx, direction);
       if (step.onFailure === 'ERROR') throw failure(step, err, ctx);
+      warnNone(warnings, step, err, ctx, direction);
     }
   }
   return v;
@@ -201,13 +234,13 @@ async function loadVersionsAndRun<T>(
 }
 
 /** Runs WRITE field steps; returns the transformed copy of `value` (input untouched). */
-export function runWriteFieldSteps(steps: readonly RuleStep[], keyRing: KeyRing, value: unknown, ctx: CsfleErrorContext): Promise<unknown> {
-  return runSteps(steps, value, ctx, keyRing, 'WRITE', (step, v) => withWriteKey(step, keyRing, (leaf) => step.transform!(v, leaf)));
+export function runWriteFieldSteps(steps: readonly RuleStep[], keyRing: KeyRing, value: unknown, ctx: CsfleErrorContext, warnings?: WarnOnce): Promise<unknown> {
+  return runSteps(steps, value, ctx, keyRing, 'WRITE', warnings, (step, v) => withWriteKey(step, keyRing, (leaf) => step.transform!(v, leaf)));
 }
 
 /** Runs WRITE payload steps (ENCRYPT_PAYLOAD) on the encoded payload. */
-export function runWritePayloadSteps(steps: readonly RuleStep[], keyRing: KeyRing, payload: Buffer, ctx: CsfleErrorContext): Promise<Buffer> {
-  return runSteps(steps, payload, ctx, keyRing, 'WRITE', (step, p) =>
+export function runWritePayloadSteps(steps: readonly RuleStep[], keyRing: KeyRing, payload: Buffer, ctx: CsfleErrorContext, warnings?: WarnOnce): Promise<Buffer> {
+  return runSteps(steps, payload, ctx, keyRing, 'WRITE', warnings, (step, p) =>
     withWriteKey(step, keyRing, (leaf) => {
       const out = leaf(p, '') as Buffer;
       countPayload(step.lastWriteKey?.cipher, true);
@@ -217,13 +250,13 @@ export function runWritePayloadSteps(steps: readonly RuleStep[], keyRing: KeyRin
 }
 
 /** Runs READ field steps (already in reverse order); `value` is freshly decoded. */
-export function runReadFieldSteps(steps: readonly RuleStep[], keyRing: KeyRing, subject: string, value: unknown, ctx: CsfleErrorContext): Promise<unknown> {
-  return runSteps(steps, value, ctx, keyRing, 'READ', (step, v) => withReadKeys(step, keyRing, subject, (leaf) => step.transform!(v, leaf)));
+export function runReadFieldSteps(steps: readonly RuleStep[], keyRing: KeyRing, subject: string, value: unknown, ctx: CsfleErrorContext, warnings?: WarnOnce): Promise<unknown> {
+  return runSteps(steps, value, ctx, keyRing, 'READ', warnings, (step, v) => withReadKeys(step, keyRing, subject, (leaf) => step.transform!(v, leaf)));
 }
 
 /** Runs READ payload steps (already in reverse order) on the framed payload. */
-export function runReadPayloadSteps(steps: readonly RuleStep[], keyRing: KeyRing, subject: string, payload: Buffer, ctx: CsfleErrorContext): Promise<Buffer> {
-  return runSteps(steps, payload, ctx, keyRing, 'READ', (step, p) =>
+export function runReadPayloadSteps(steps: readonly RuleStep[], keyRing: KeyRing, subject: string, payload: Buffer, ctx: CsfleErrorContext, warnings?: WarnOnce): Promise<Buffer> {
+  return runSteps(steps, payload, ctx, keyRing, 'READ', warnings, (step, p) =>
     withReadKeys(step, keyRing, subject, (leaf) => {
       const out = leaf(p, '') as Buffer;
       countPayload(step.lastReadCipher, false);
