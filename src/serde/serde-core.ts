@@ -9,7 +9,8 @@ import type { DekRegistry } from '../dek/model';
 import { CsfleError, SchemaRegistryError, SerdeError } from '../errors';
 import type { Direction } from '../rules/actions';
 import type { Metadata, RuleSet } from '../rules/model';
-import type { NamedSchema, ParsedSchemaBase, SchemaFormat } from '../rules/schema-format';
+import type { FieldPlan, NamedSchema, ParsedSchemaBase, PlanOptions, SchemaFormat } from '../rules/schema-format';
+import type { TagResolver } from '../rules/tag-resolver';
 import type { SerdeOptions } from './options';
 import { compileRuleSteps, type CompiledSteps } from './rule-steps';
 import type { RegisteredSchema, SchemaInfo, SchemaSource } from './schema-source';
@@ -47,6 +48,8 @@ export class SerdeCore<P extends ParsedSchemaBase = ParsedSchemaBase, S = unknow
    * is parsed once, so memory per subject stays flat.
    */
   readonly #byText = new Map<string, P>();
+  /** Field plans by parsed schema, metadata tags, rule tags and direction: shared across subjects. */
+  readonly #plans = new WeakMap<P, Map<string, FieldPlan>>();
 
   constructor(format: SchemaFormat<P, S>, options: SerdeOptions) {
     this.format = format;
@@ -127,7 +130,7 @@ export class SerdeCore<P extends ParsedSchemaBase = ParsedSchemaBase, S = unknow
     const metadata = mergeMetadata(this.options.metadata, parsed.schema.metadata);
     try {
       const steps = compileRuleSteps({
-        plan: (tags, options) => this.format.plan(parsed.parsed, tags, options),
+        plan: (tags, options) => this.#plan(parsed.parsed, metadata, tags, options),
         inlineTags: parsed.parsed.inlineTags,
         ruleSet,
         metadata,
@@ -143,6 +146,16 @@ export class SerdeCore<P extends ParsedSchemaBase = ParsedSchemaBase, S = unknow
       }
       throw err;
     }
+  }
+
+  /** The plan of one rule: compiled once per schema text and tags, whatever the number of subjects. */
+  #plan(parsed: P, metadata: Metadata | undefined, tags: TagResolver, options: PlanOptions): FieldPlan {
+    let plans = this.#plans.get(parsed);
+    if (!plans) this.#plans.set(parsed, (plans = new Map()));
+    const key = `${options.direction}\u0000${JSON.stringify(options.ruleTags ?? [])}\u0000${JSON.stringify(metadata?.tags ?? {})}`;
+    let plan = plans.get(key);
+    if (!plan) plans.set(key, (plan = this.format.plan(parsed, tags, options)));
+    return plan;
   }
 
   /** Referenced schemas, dependencies first, each once. */
