@@ -26,7 +26,7 @@ import { performance } from 'node:perf_hooks';
 import type { DekAlgorithm } from '../src/index';
 import { confluentImpl } from './impl/confluent';
 import { ceilingImpl } from './impl/ceiling';
-import { oursImpl } from './impl/ours';
+import { oursImpl, oursOtelImpl } from './impl/ours';
 import { customerRecord, FORMATS, TOPIC, type Format, type Impl } from './impl/common';
 
 const TARGET_MS = Number(process.env['BENCH_TARGET_MS'] ?? 800);
@@ -38,6 +38,8 @@ const ALGORITHMS: DekAlgorithm[] = ['AES256_GCM', 'AES256_SIV'];
 const SELECTED_FORMATS: readonly Format[] = process.env['BENCH_FORMATS'] ? (process.env['BENCH_FORMATS'].split(',') as Format[]) : FORMATS;
 const IMPLS: { name: string; make: (a: DekAlgorithm, f: Format) => Promise<Impl> }[] = [
   { name: 'kafka-csfle', make: oursImpl },
+  // Metrics exported through a no-op OpenTelemetry meter (Avro only: the cost does not depend on the format).
+  { name: '+otel-noop', make: oursOtelImpl },
   { name: 'confluent', make: confluentImpl },
   { name: 'ceiling', make: ceilingImpl },
 ];
@@ -100,18 +102,19 @@ function fmt(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-const IMPL_NAMES = IMPLS.map((i) => i.name);
+const IMPL_NAMES = ['kafka-csfle', 'confluent', 'ceiling'];
 
 async function main(): Promise<void> {
   const results: Result[] = [];
   /** Per (algorithm, op, mode): per-round ratios ours/other, measured back to back. */
-  const paired: Record<string, { vsConfluent: number[]; vsCeiling: number[]; vsConfluentCpu: number[]; vsCeilingCpu: number[] }> = {};
+  const paired: Record<string, { vsConfluent: number[]; vsCeiling: number[]; vsConfluentCpu: number[]; vsCeilingCpu: number[]; otel: number[]; otelCpu: number[] }> = {};
   console.log(`kafka-csfle serde bench — node ${process.version}, ${cpus().length}x ${cpus()[0]?.model ?? '?'}`);
   console.log(`~${TARGET_MS} ms per run, ${REPEATS} rounds (implementations interleaved), medians; seq = sequential awaits, c64 = ${CONCURRENCY} concurrent`);
   console.log('rec/s = records per wall second; rec/cpu-s = records per CPU second of this process (robust to other load)\n');
   for (const format of SELECTED_FORMATS) for (const algorithm of ALGORITHMS) {
     const impls: { name: string; impl: Impl; bytes: Buffer }[] = [];
     for (const { name, make } of IMPLS) {
+      if (name === '+otel-noop' && format !== 'avro') continue;
       const impl = await make(algorithm, format);
       // Each implementation reads what it wrote (all of them are interoperable; see test/interop).
       const bytes = await impl.serialize(TOPIC, { ...customerRecord });
@@ -143,13 +146,15 @@ async function main(): Promise<void> {
         }
         const key = `${format} ${algorithm} ${op} ${mode}`;
         const idx = (n: string) => selected.findIndex((s) => s.name === n);
-        const [o, c, l] = [idx('kafka-csfle'), idx('confluent'), idx('ceiling')];
+        const [o, c, l, m] = [idx('kafka-csfle'), idx('confluent'), idx('ceiling'), idx('+otel-noop')];
         const ratios = (a: number[][], i: number, j: number) => (i < 0 || j < 0 ? [] : a[i]!.map((v, r) => v / a[j]![r]!));
         paired[key] = {
           vsConfluent: ratios(wall, o, c),
           vsCeiling: ratios(wall, o, l),
           vsConfluentCpu: ratios(cpu, o, c),
           vsCeilingCpu: ratios(cpu, o, l),
+          otel: ratios(wall, m, o),
+          otelCpu: ratios(cpu, m, o),
         };
         selected.forEach(({ name }, k) => {
           const res: Result = {
@@ -179,8 +184,8 @@ async function main(): Promise<void> {
   const c = (v: number | undefined) => (v === undefined ? '-' : fmt(v));
   const x = (v: number[] | undefined) => (v === undefined || v.length === 0 ? '-' : `${median(v).toFixed(2)}x`);
   console.log('\nrec/s (wall, median of rounds); ratios = median of per-round ratios, wall / cpu');
-  console.log('| format   | algorithm  | op          | mode | kafka-csfle | confluent | ceiling | ours/confluent (wall / cpu) | ours/ceiling (wall / cpu) |');
-  console.log('|----------|------------|-------------|------|------------:|----------:|--------:|----------------------------:|--------------------------:|');
+  console.log('| format   | algorithm  | op          | mode | kafka-csfle | confluent | ceiling | ours/confluent (wall / cpu) | ours/ceiling (wall / cpu) | +otel-noop/ours (wall / cpu) |');
+  console.log('|----------|------------|-------------|------|------------:|----------:|--------:|----------------------------:|--------------------------:|-----------------------------:|');
   for (const format of SELECTED_FORMATS) for (const algorithm of ALGORITHMS) {
     for (const op of ['serialize', 'deserialize'] as const) {
       for (const mode of ['seq', 'c64'] as const) {
@@ -205,14 +210,16 @@ async function main(): Promise<void> {
           oursOverCeiling: num(p.vsCeiling),
           oursOverConfluentCpu: num(p.vsConfluentCpu),
           oursOverCeilingCpu: num(p.vsCeilingCpu),
+          otelNoopOverOurs: num(p.otel),
+          otelNoopOverOursCpu: num(p.otelCpu),
         });
         console.log(
-          `| ${format.padEnd(8)} | ${algorithm.padEnd(10)} | ${op.padEnd(11)} | ${mode}  | ${c(ours?.recordsPerSec).padStart(11)} | ${c(conf?.recordsPerSec).padStart(9)} | ${c(ceil?.recordsPerSec).padStart(7)} | ${`${x(p.vsConfluent)} / ${x(p.vsConfluentCpu)}`.padStart(27)} | ${`${x(p.vsCeiling)} / ${x(p.vsCeilingCpu)}`.padStart(25)} |`,
+          `| ${format.padEnd(8)} | ${algorithm.padEnd(10)} | ${op.padEnd(11)} | ${mode}  | ${c(ours?.recordsPerSec).padStart(11)} | ${c(conf?.recordsPerSec).padStart(9)} | ${c(ceil?.recordsPerSec).padStart(7)} | ${`${x(p.vsConfluent)} / ${x(p.vsConfluentCpu)}`.padStart(27)} | ${`${x(p.vsCeiling)} / ${x(p.vsCeilingCpu)}`.padStart(25)} | ${`${x(p.otel)} / ${x(p.otelCpu)}`.padStart(28)} |`,
         );
       }
     }
   }
-  console.log('\nTargets: ours/confluent >= 15x (Avro), >= 10x (JSON, Protobuf); ours/ceiling >= 0.8x');
+  console.log('\nTargets: ours/confluent >= 15x (Avro), >= 10x (JSON, Protobuf); ours/ceiling >= 0.8x; +otel-noop/ours >= 0.95x (metrics cost < 5%)');
 
   const out = {
     date: new Date().toISOString(),
@@ -224,7 +231,7 @@ async function main(): Promise<void> {
     concurrency: CONCURRENCY,
     record: 'Customer: 7 fields, 3 PII strings (inline tags), ENCRYPT rule, local-kms; as Avro, JSON Schema and Protobuf',
     formats: SELECTED_FORMATS,
-    targets: { oursOverConfluent: { avro: 15, json: 10, protobuf: 10 }, oursOverCeiling: 0.8 },
+    targets: { oursOverConfluent: { avro: 15, json: 10, protobuf: 10 }, oursOverCeiling: 0.8, otelNoopOverOurs: 0.95 },
     table: rows,
     results,
   };

@@ -48,7 +48,7 @@ export {
 export { RecordInspector, type RecordInspectorOptions, type RecordInspection, type TaggedFieldInspection, type PayloadInspection, type DekVersionRef, type InspectTarget, type ValueState } from './serde/record-inspector';
 export type { FieldEncryptionStatus, RecordWithStatus, EncryptionState } from './serde/read-status';
 export { ciphertextShape, cipherOverhead, type CiphertextShape } from './rules/ciphertext-shape';
-export { toCsfleLogger, loggerKind, SILENT_LOGGER, KAFKAJS_LOG_LEVEL, type CsfleLogger, type LoggerOption, type LoggerKind, type LogContext, type MessageFirstLogger, type ObjectFirstLogger, type KafkajsLogCreator } from './observe/logger';
+export { toCsfleLogger, loggerKind, SILENT_LOGGER, KAFKAJS_LOG_LEVEL, type CsfleLogger, type LoggerOption, type LoggerKind, type LogContext, type MessageFirstLogger, type KafkajsLogCreator } from './observe/logger';
 export { type AuditEvent, type AuditEventType, type AuditListener } from './observe/audit';
 export { jsonLinesAuditWriter, type JsonLinesAuditWriter } from './observe/audit-writer';
 export { COUNTERS, HISTOGRAMS, METRIC_ATTRIBUTES, type CounterSpec } from './observe/metrics';

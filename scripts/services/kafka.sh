@@ -45,9 +45,10 @@ start() {
     -Djava.awt.headless=true -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties"
     -cp "$LIBS/*")
 
-  # A cluster id is 16 random bytes, base64url without padding.
+  # A cluster id is 16 random bytes, base64url without padding; never one starting with '-',
+  # which the storage tool's argument parser takes for an option (1 start in 64 failed).
   local cluster_id
-  cluster_id=$(node -e 'console.log(require("crypto").randomBytes(16).toString("base64url"))')
+  cluster_id=$(node -e 'let id;do{id=require("crypto").randomBytes(16).toString("base64url")}while(id.startsWith("-"));console.log(id)')
   "${jvm[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$RUN_DIR/server.properties" \
     >"$CSFLE_CACHE/logs/kafka-format.log" 2>&1 \
     || { echo "kafka.sh: storage format failed" >&2; cat "$CSFLE_CACHE/logs/kafka-format.log" >&2; return 1; }

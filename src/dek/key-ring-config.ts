@@ -5,6 +5,8 @@
  */
 import { CsfleError } from '../errors';
 import type { KmsConfig } from '../kms/driver';
+import type { LoggerOption } from '../observe/logger';
+import type { Telemetry } from '../observe/telemetry';
 import type { DekAlgorithm, DekRegistry } from './model';
 
 /** Receives warnings (never secrets). */
@@ -59,7 +61,10 @@ export interface KeyRingConfig extends KeyRingPolicy {
   registry: DekRegistry;
   /** Per-kmsType driver config. */
   kms?: Readonly<Record<string, KmsConfig>>;
-  logger?: KeyRingLogger;
+  /** Warnings and key events (pino, winston, console, kafkajs logCreator...); ignored when `telemetry` is given. */
+  logger?: LoggerOption;
+  /** Where metrics, audit events and logs go (the serde passes its own; default: from `logger`). */
+  telemetry?: Telemetry;
 }
 
 /** Default `maxKeyAgeMs`: 15 minutes. */

@@ -21,6 +21,7 @@ import { newDekCipher } from '../crypto/dek-cipher';
 import type { DekCipher } from '../crypto/dek-cipher';
 import { CsfleError, DekRegistryError } from '../errors';
 import { KeyRingCounters, type KeyRingStats } from '../observe/stats';
+import { Telemetry } from '../observe/telemetry';
 import { CipherCache, dekId, familyId } from './cipher-cache';
 import { FailureCache } from './failure-cache';
 import { KEY_REFRESH_FRACTION, resolvePolicy, type KeyRingConfig, type KeyRingLogger, type ResolvedPolicy } from './key-ring-config';
@@ -36,8 +37,10 @@ export type { WriteKey, WriteKeyRequest } from './write-keys';
 /** Caches and coalesces DEK lookups for one serde (or several sharing it). */
 export class KeyRing implements Sweepable {
   readonly #policy: ResolvedPolicy;
-  readonly #logger: KeyRingLogger | undefined;
+  readonly #logger: KeyRingLogger;
   readonly #counters = new KeyRingCounters();
+  /** Metrics, audit events and logs of this key ring (and of the serde that owns it). */
+  readonly telemetry: Telemetry;
   readonly #cache: CipherCache;
   readonly #source: KeySource;
   readonly #writes: WriteKeys;
@@ -50,15 +53,18 @@ export class KeyRing implements Sweepable {
 
   constructor(config: KeyRingConfig) {
     this.#policy = resolvePolicy(config);
-    this.#logger = config.logger;
+    this.telemetry = config.telemetry ?? new Telemetry(config.logger !== undefined ? { logger: config.logger } : {});
+    this.telemetry.metrics.attachKeyRing(this.#counters);
+    this.telemetry.passThroughPeriodMs = this.#policy.failureTtlMs > 0 ? this.#policy.failureTtlMs : 30_000;
+    this.#logger = this.telemetry.logger;
     this.#cache = new CipherCache(this.#policy.capacity, this.#counters);
-    this.#source = new KeySource(config.registry, config.kms ?? {}, this.#counters);
+    this.#source = new KeySource(config.registry, config.kms ?? {}, this.#counters, this.telemetry);
     this.#readFailures = new FailureCache(this.#policy.capacity, this.#policy.failureTtlMs);
     this.#latestKnown = new FailureCache(this.#policy.capacity, this.#policy.failureTtlMs);
     this.#timer = new SweepTimer(this.#policy.sweepMs);
     this.#writes = new WriteKeys({
       policy: this.#policy,
-      logger: this.#logger,
+      telemetry: this.telemetry,
       counters: this.#counters,
       cache: this.#cache,
       source: this.#source,
@@ -251,7 +257,7 @@ export class KeyRing implements Sweepable {
       .catch((err: unknown) => {
         old.refreshing = false;
         old.retryRefreshAt = this.#policy.now() + this.#policy.retryAfterMs;
-        this.#logger?.warn('Could not unwrap a DEK again before keyRing.maxKeyAgeMs; the key in use is wiped at its age limit unless a retry succeeds', {
+        this.#logger.warn('Could not unwrap a DEK again before keyRing.maxKeyAgeMs; the key in use is wiped at its age limit unless a retry succeeds', {
           ...old.identity,
           code: err instanceof CsfleError ? err.code : undefined,
         });

@@ -5,7 +5,9 @@
  *
  * @packageDocumentation
  */
-import { CsfleError, DekRegistryError } from '../errors';
+import { CsfleError, DekRegistryError, KmsError } from '../errors';
+import { outcomeOf, secondsSince } from '../observe/metrics';
+import type { Telemetry } from '../observe/telemetry';
 import type { KmsClient, KmsConfig } from '../kms/driver';
 import { newKmsClient } from '../kms/registry';
 import type { KeyRingCounters } from '../observe/stats';
@@ -23,13 +25,50 @@ export class KeySource {
   readonly #registry: DekRegistry;
   readonly #kms: Readonly<Record<string, KmsConfig>>;
   readonly #counters: KeyRingCounters;
+  readonly #telemetry: Telemetry;
   readonly #keks = new Map<string, Promise<Kek>>();
   readonly #kmsClients = new Map<string, Promise<KmsClient>>();
 
-  constructor(registry: DekRegistry, kms: Readonly<Record<string, KmsConfig>>, counters: KeyRingCounters) {
+  constructor(registry: DekRegistry, kms: Readonly<Record<string, KmsConfig>>, counters: KeyRingCounters, telemetry: Telemetry) {
     this.#registry = registry;
     this.#kms = kms;
     this.#counters = counters;
+    this.#telemetry = telemetry;
+  }
+
+  /** One registry call: counted, timed, its outcome recorded. */
+  async #registryCall<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    this.#counters.registryCalls++;
+    const started = performance.now();
+    try {
+      const out = await call();
+      this.#telemetry.metrics.registryCall(operation, 'success', secondsSince(started));
+      return out;
+    } catch (err) {
+      this.#telemetry.metrics.registryCall(operation, outcomeOf(err), secondsSince(started));
+      throw err;
+    }
+  }
+
+  /** One KMS call: counted, timed, its outcome recorded; a refusal is audited and logged. */
+  async #kmsCall(kek: Kek, operation: 'wrap' | 'unwrap', ctx: { subject: string; algorithm: DekAlgorithm; dekVersion?: number }, call: () => Promise<Buffer>): Promise<Buffer> {
+    if (operation === 'wrap') this.#counters.kmsWrapCalls++;
+    else this.#counters.kmsUnwrapCalls++;
+    const started = performance.now();
+    try {
+      const out = await call();
+      this.#telemetry.metrics.kmsCall(kek.kmsType, operation, 'success', secondsSince(started));
+      return out;
+    } catch (err) {
+      const outcome = outcomeOf(err);
+      this.#telemetry.metrics.kmsCall(kek.kmsType, operation, outcome, secondsSince(started));
+      if (err instanceof KmsError && !err.retryable) {
+        const event = { kekName: kek.name, ...ctx, kmsType: kek.kmsType, kmsKeyId: kek.kmsKeyId, operation, code: outcome };
+        this.#telemetry.audit({ type: 'kms.refused', ...event });
+        this.#telemetry.logger.warn(`The KMS refused to ${operation} a DEK`, event);
+      }
+      throw err;
+    }
   }
 
   /** Drops the cached KEKs and KMS clients. */
@@ -40,18 +79,18 @@ export class KeySource {
 
   /** A DEK record (one registry call, or none when the registry client has it cached). */
   getDek(kekName: string, subject: string, options: GetDekOptions): Promise<Dek | undefined> {
-    this.#counters.registryCalls++;
-    return this.#registry.getDek(kekName, subject, options);
+    return this.#registryCall('get_dek', () => this.#registry.getDek(kekName, subject, options));
   }
 
   registerDek(kekName: string, subject: string, version: number, algorithm: DekAlgorithm, encryptedKeyMaterial: string | undefined): Promise<Dek> {
-    this.#counters.registryCalls++;
-    return this.#registry.registerDek(kekName, {
-      subject,
-      version,
-      algorithm,
-      ...(encryptedKeyMaterial !== undefined ? { encryptedKeyMaterial } : {}),
-    });
+    return this.#registryCall('register_dek', () =>
+      this.#registry.registerDek(kekName, {
+        subject,
+        version,
+        algorithm,
+        ...(encryptedKeyMaterial !== undefined ? { encryptedKeyMaterial } : {}),
+      }),
+    );
   }
 
   /** The KEK for consumers: soft-deleted KEKs are fine (records written before stay readable). */
@@ -68,10 +107,9 @@ export class KeySource {
   }
 
   /** Wraps a fresh DEK proto with the KEK. */
-  async wrap(kek: Kek, proto: Buffer): Promise<Buffer> {
+  async wrap(kek: Kek, proto: Buffer, ctx: { subject: string; algorithm: DekAlgorithm; dekVersion: number }): Promise<Buffer> {
     const kms = await this.#kmsClient(kek);
-    this.#counters.kmsWrapCalls++;
-    return kms.wrap(proto);
+    return this.#kmsCall(kek, 'wrap', ctx, () => kms.wrap(proto));
   }
 
   /**
@@ -83,9 +121,13 @@ export class KeySource {
     if (dek.keyMaterial) return Buffer.from(dek.keyMaterial, 'base64');
     if (!dek.encryptedKeyMaterial) throw new DekRegistryError('DEK_NOT_FOUND', 'The DEK record has no key material', ctx);
     const kms = await this.#kmsClient(kek);
-    this.#counters.kmsUnwrapCalls++;
+    const material = dek.encryptedKeyMaterial;
     try {
-      return await kms.unwrap(Buffer.from(dek.encryptedKeyMaterial, 'base64'));
+      const proto = await this.#kmsCall(kek, 'unwrap', { subject: dek.subject, algorithm: dek.algorithm, dekVersion: dek.version }, () => kms.unwrap(Buffer.from(material, 'base64')));
+      const event = { kekName: kek.name, subject: dek.subject, algorithm: dek.algorithm, dekVersion: dek.version, kmsType: kek.kmsType, kmsKeyId: kek.kmsKeyId };
+      this.#telemetry.audit({ type: 'dek.unwrapped', ...event });
+      this.#telemetry.logger.debug('DEK unwrapped', event);
+      return proto;
     } catch (err) {
       if (err instanceof CsfleError) throw err.withContext(ctx, `Could not unwrap the DEK: ${err.detail}`);
       throw err;
@@ -103,15 +145,13 @@ export class KeySource {
   }
 
   async #loadReadKek(name: string): Promise<Kek> {
-    this.#counters.registryCalls++;
-    const kek = await this.#registry.getKek(name, { deleted: true });
+    const kek = await this.#registryCall('get_kek', () => this.#registry.getKek(name, { deleted: true }));
     if (!kek) throw new DekRegistryError('KEK_NOT_FOUND', 'No KEK found during consume', { kekName: name });
     return kek;
   }
 
   async #loadWriteKek(name: string, create: KekCreation): Promise<Kek> {
-    this.#counters.registryCalls++;
-    let kek = await this.#registry.getKek(name, { deleted: false });
+    let kek = await this.#registryCall('get_kek', () => this.#registry.getKek(name, { deleted: false }));
     if (kek) return kek;
     await this.#refuseDeletedKek(name, create.subject);
     if (!create.kmsType || !create.kmsKeyId) {
@@ -122,12 +162,11 @@ export class KeySource {
       );
     }
     try {
-      this.#counters.registryCalls++;
-      kek = await this.#registry.registerKek({ name, kmsType: create.kmsType, kmsKeyId: create.kmsKeyId, shared: false });
+      const { kmsType, kmsKeyId } = create;
+      kek = await this.#registryCall('register_kek', () => this.#registry.registerKek({ name, kmsType, kmsKeyId, shared: false }));
     } catch (err) {
       if (!(err instanceof DekRegistryError && err.code === 'CONFLICT')) throw err;
-      this.#counters.registryCalls++;
-      kek = await this.#registry.getKek(name, { deleted: false });
+      kek = await this.#registryCall('get_kek', () => this.#registry.getKek(name, { deleted: false }));
       if (!kek) await this.#refuseDeletedKek(name, create.subject);
     }
     if (!kek) throw new DekRegistryError('KEK_NOT_FOUND', 'KEK could not be registered', { kekName: name, subject: create.subject });
@@ -136,8 +175,7 @@ export class KeySource {
 
   /** `KEK_DELETED` when the KEK exists soft-deleted. */
   async #refuseDeletedKek(name: string, subject: string): Promise<void> {
-    this.#counters.registryCalls++;
-    const deleted = await this.#registry.getKek(name, { deleted: true });
+    const deleted = await this.#registryCall('get_kek', () => this.#registry.getKek(name, { deleted: true }));
     if (!deleted) return;
     throw new DekRegistryError(
       'KEK_DELETED',

@@ -12,7 +12,8 @@ import { CsfleError, DekRegistryError } from '../errors';
 import type { KeyRingCounters } from '../observe/stats';
 import { dekId, type CipherCache } from './cipher-cache';
 import { FailureCache } from './failure-cache';
-import type { KeyRingLogger, ResolvedPolicy } from './key-ring-config';
+import type { Telemetry } from '../observe/telemetry';
+import type { ResolvedPolicy } from './key-ring-config';
 import type { KeySource } from './key-source';
 import { usageLimitError, type DekIdentity, type ManagedCipher } from './managed-cipher';
 import { DEFAULT_DEK_ALGORITHM, type Dek, type DekAlgorithm, type Kek } from './model';
@@ -62,7 +63,7 @@ interface LatestSlot {
 /** What {@link WriteKeys} uses of its key ring. */
 export interface WriteKeysDeps {
   policy: ResolvedPolicy;
-  logger: KeyRingLogger | undefined;
+  telemetry: Telemetry;
   counters: KeyRingCounters;
   cache: CipherCache;
   source: KeySource;
@@ -155,7 +156,7 @@ export class WriteKeys {
       key = { version: key.version, cipher: fresh, ts: key.ts };
     }
     if (key.cipher.exhausted) throw err;
-    this.#d.logger?.warn('Could not refresh the latest DEK; keeping the one in use', {
+    this.#d.telemetry.logger.warn('Could not refresh the latest DEK; keeping the one in use', {
       kekName: req.kekName,
       subject: req.subject,
       algorithm: req.algorithm,
@@ -217,7 +218,7 @@ export class WriteKeys {
           key = await this.#keyOf(kek, dek);
           stuck = rotating && dek.version < version;
         } else if (previous && !exhausted) {
-          this.#d.logger?.warn('Could not create a new DEK version; keeping the expired one', { ...ctxOf(req), dekVersion: previous.version });
+          this.#d.telemetry.logger.warn('Could not create a new DEK version; keeping the expired one', { ...ctxOf(req), dekVersion: previous.version });
           key = await this.#keyOf(kek, previous);
           stuck = true;
         } else {
@@ -252,14 +253,31 @@ export class WriteKeys {
     const { source } = this.#d;
     const proto = kek.shared ? undefined : generateTinkKey(req.algorithm);
     try {
-      const material = proto ? (await source.wrap(kek, proto)).toString('base64') : undefined;
+      const material = proto ? (await source.wrap(kek, proto, { subject: req.subject, algorithm: req.algorithm, dekVersion: version })).toString('base64') : undefined;
       const dek = await source.registerDek(kek.name, req.subject, version, req.algorithm, material);
+      this.#created(kek, dek);
       if (!proto) return await this.#keyOf(kek, dek);
       const cipher = this.#d.newCipher(identityOf(kek, dek), proto);
       return { version: dek.version, cipher, ts: dek.ts ?? this.#d.policy.now() };
     } finally {
       proto?.fill(0);
     }
+  }
+
+  /** Audit event and log line of a DEK this producer created (a rotation when it is not version 1). */
+  #created(kek: Kek, dek: Dek): void {
+    const t = this.#d.telemetry;
+    const event = {
+      kekName: kek.name,
+      subject: dek.subject,
+      algorithm: dek.algorithm,
+      dekVersion: dek.version,
+      kmsType: kek.kmsType,
+      kmsKeyId: kek.kmsKeyId,
+      ...(dek.version > 1 ? { rotation: true, previousVersion: dek.version - 1 } : {}),
+    };
+    t.audit({ type: 'dek.created', ...event });
+    t.logger.info(dek.version > 1 ? 'DEK rotated: new version created' : 'DEK created', event);
   }
 
   async #keyOf(kek: Kek, dek: Dek): Promise<HeldKey> {

@@ -27,6 +27,7 @@ import type { KmsConfig } from '../kms/driver';
 import { newKmsClient } from '../kms/registry';
 import { adminRegistry, dekIdKey, listDekIds, type DekId } from './dek-listing';
 import { Journal, parseJournal } from './journal';
+import { emitAudit, type AuditListener } from '../observe/audit';
 import { REWRAP_OP, rewrapState, validateRewrapEntry } from './rewrap-journal';
 
 /** Options of {@link rewrapKek}. */
@@ -51,6 +52,8 @@ export interface RewrapKekOptions {
   concurrency?: number;
   /** Progress callback (the CLI prints it on stderr). */
   onProgress?: (progress: RewrapProgress) => void;
+  /** Receives a `kek.rewrapped` audit event per DEK version rewrapped (not on a dry run). */
+  onAudit?: AuditListener;
 }
 
 /** A progress report of {@link rewrapKek}. */
@@ -179,6 +182,9 @@ export async function rewrapKek(options: RewrapKekOptions): Promise<RewrapReport
       try {
         const outcome = await rewrapper.rewrap(id, state.finished.get(dekIdKey(id)), options.includeDeleted === true, dryRun);
         report[outcome]++;
+        if (outcome === 'rewrapped' && !dryRun) {
+          emitAudit(options.onAudit, { type: 'kek.rewrapped', kekName, subject: id.subject, algorithm: id.algorithm, dekVersion: id.version, kmsType: kek.kmsType, kmsKeyId: kek.kmsKeyId });
+        }
       } catch (err) {
         if (err instanceof RestoredError) report.restored++;
         recordFailure(report, id, err, err instanceof PendingError);

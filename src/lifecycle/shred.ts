@@ -12,6 +12,7 @@
 import { DekRegistryError } from '../errors';
 import type { RegistryHttpOptions } from '../dek/http-options';
 import type { DekAlgorithm, DekRegistryAdmin } from '../dek/model';
+import { emitAudit, type AuditListener } from '../observe/audit';
 import { adminRegistry, listDekIds, type DekId } from './dek-listing';
 
 /** Options of {@link shredDeks}. */
@@ -24,6 +25,8 @@ export interface ShredDeksOptions {
   version?: number;
   /** Only this algorithm (default: every algorithm). */
   algorithm?: DekAlgorithm;
+  /** Receives a `dek.shredded` audit event per DEK version destroyed. */
+  onAudit?: AuditListener;
 }
 
 /** What {@link shredDeks} destroyed. */
@@ -77,6 +80,7 @@ export async function shredDeks(options: ShredDeksOptions): Promise<ShredReport>
       });
     }
     destroyed.push(id);
+    emitAudit(options.onAudit, { type: 'dek.shredded', kekName, subject, algorithm: id.algorithm, dekVersion: id.version });
   }
   return { kekName, subject, destroyed };
 }

@@ -31,15 +31,6 @@ export interface MessageFirstLogger {
   debug?(message: string, context?: LogContext): void;
 }
 
-/** A pino-style logger taking `(object, message)`. */
-export interface ObjectFirstLogger {
-  warn(obj: object, message?: string): void;
-  info(obj: object, message?: string): void;
-  debug(obj: object, message?: string): void;
-  child(bindings: object): unknown;
-  bindings(): object;
-}
-
 /** kafkajs log levels (`logLevel` enum values). */
 export const KAFKAJS_LOG_LEVEL = { ERROR: 1, WARN: 2, INFO: 4, DEBUG: 5 } as const;
 
@@ -51,8 +42,12 @@ export type KafkajsLogCreator = (logLevel: number) => (entry: {
   log: { timestamp: string; message: string; [key: string]: unknown };
 }) => void;
 
-/** Anything the `logger` option accepts. */
-export type LoggerOption = MessageFirstLogger | ObjectFirstLogger | KafkajsLogCreator | CsfleLogger;
+/**
+ * Anything the `logger` option accepts. pino and winston loggers fit `MessageFirstLogger` as
+ * typed (their level methods also take a message first); at run time pino is called
+ * `(context, message)` and winston `(message, context)`.
+ */
+export type LoggerOption = MessageFirstLogger | KafkajsLogCreator;
 
 /** Which adapter {@link toCsfleLogger} picked (or is told to use). */
 export type LoggerKind = 'pino' | 'winston' | 'kafkajs' | 'console';

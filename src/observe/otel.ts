@@ -64,17 +64,17 @@ class MeterHub {
 
   #observe(name: CounterName, result: ObservableResultLike): void {
     if (this.sources.size === 1) {
-      for (const source of this.sources) for (const cell of source.counters[name].cells()) result.observe(cell.value, cell.attributes);
+      for (const source of this.sources) source.observe(name, (value, attributes) => result.observe(value, attributes));
       return;
     }
     const sums = new Map<string, { value: number; attributes: Attributes }>();
     for (const source of this.sources) {
-      for (const cell of source.counters[name].cells()) {
-        const key = attributesKey(cell.attributes);
+      source.observe(name, (value, attributes) => {
+        const key = attributesKey(attributes);
         const sum = sums.get(key);
-        if (sum) sum.value += cell.value;
-        else sums.set(key, { value: cell.value, attributes: cell.attributes });
-      }
+        if (sum) sum.value += value;
+        else sums.set(key, { value, attributes });
+      });
     }
     for (const { value, attributes } of sums.values()) result.observe(value, attributes);
   }

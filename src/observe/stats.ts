@@ -22,6 +22,10 @@ export interface DekUsageCounters {
   encryptions: number;
   /** Field (or payload) decryptions with this DEK version by this process. */
   decryptions: number;
+  /** Of {@link encryptions}: whole payloads (ENCRYPT_PAYLOAD); the rest are field values. */
+  payloadEncryptions: number;
+  /** Of {@link decryptions}: whole payloads (ENCRYPT_PAYLOAD). */
+  payloadDecryptions: number;
 }
 
 /** One DEK version in a {@link KeyRingStats} snapshot. */
@@ -32,6 +36,10 @@ export interface DekUsageStats {
   version: number;
   encryptions: number;
   decryptions: number;
+  /** Of `encryptions`: whole payloads (ENCRYPT_PAYLOAD); the rest are field values. */
+  payloadEncryptions: number;
+  /** Of `decryptions`: whole payloads. */
+  payloadDecryptions: number;
 }
 
 /** Snapshot of a key ring's counters since it was created (plain data: safe to log or serialize). */
@@ -68,8 +76,15 @@ export interface KeyRingStats {
   deks: DekUsageStats[];
 }
 
-/** What `AvroSerializer.stats()` / `AvroDeserializer.stats()` return (telemetry adds fields here). */
-export interface SerdeStats extends KeyRingStats {}
+/** What `serializer.stats()` / `deserializer.stats()` return: the key ring's counters and the rules'. */
+export interface SerdeStats extends KeyRingStats {
+  /** KMS calls by outcome: `success` or the error code (e.g. `KMS_ACCESS_DENIED`). */
+  kmsOutcomes: Record<string, number>;
+  /** Rule failures by error code (before `onFailure` applies). */
+  failures: Record<string, number>;
+  /** Records passed through unencrypted (write) or undecrypted (read) by `onFailure: NONE`. */
+  passThroughs: number;
+}
 
 /** The mutable counters a key ring increments. One instance per key ring. */
 export class KeyRingCounters {
@@ -92,7 +107,7 @@ export class KeyRingCounters {
   dek(id: string, kekName: string, subject: string, algorithm: string, version: number): DekUsageCounters {
     let c = this.#deks.get(id);
     if (!c) {
-      c = { kekName, subject, algorithm, version, encryptions: 0, decryptions: 0 };
+      c = { kekName, subject, algorithm, version, encryptions: 0, decryptions: 0, payloadEncryptions: 0, payloadDecryptions: 0 };
       this.#deks.set(id, c);
     }
     return c;
@@ -101,6 +116,11 @@ export class KeyRingCounters {
   /** The counters of one DEK version, if it was used. */
   peekDek(id: string): DekUsageCounters | undefined {
     return this.#deks.get(id);
+  }
+
+  /** The counters of every DEK version used, in the order first used (live objects: read only). */
+  deks(): IterableIterator<Readonly<DekUsageCounters>> {
+    return this.#deks.values();
   }
 
   /** A plain-object copy of every counter. */

@@ -24,11 +24,28 @@ export interface TelemetryOptions {
   logger?: LoggerOption;
 }
 
+/** Most distinct pass-through keys remembered for throttling (oldest forgotten first). */
+const MAX_PASS_THROUGH_KEYS = 1024;
+
+/** What a `rule.passthrough` audit event names. */
+export interface PassThroughInfo {
+  ruleName: string;
+  subject: string;
+  direction: 'WRITE' | 'READ';
+  code: string;
+  kekName?: string;
+  topic?: string;
+}
+
 /** What every layer reports to. */
 export class Telemetry {
   readonly metrics: CsfleMetrics;
   readonly logger: CsfleLogger;
+  /** Pass-through audit events are emitted once per (rule, subject, code, direction) and this period. */
+  passThroughPeriodMs = 30_000;
   readonly #onAudit: AuditListener | undefined;
+  /** key → end of its period and the occurrences not reported yet. */
+  readonly #passThroughs = new Map<string, { until: number; pending: number }>();
 
   constructor(options: TelemetryOptions = {}) {
     this.metrics = new CsfleMetrics(options.metricCardinalityLimit);
@@ -45,5 +62,35 @@ export class Telemetry {
   /** Emits an audit event (stamped with the time; a throwing listener is ignored). */
   audit(event: AuditEventInput): void {
     emitAudit(this.#onAudit, event);
+  }
+
+  /**
+   * A record passed through by `onFailure: NONE`: counted always; audited once per (rule,
+   * subject, code, direction) and period, the event's `count` covering the occurrences since the
+   * last one.
+   */
+  passThrough(info: PassThroughInfo, now: number = Date.now()): void {
+    this.metrics.passThrough(info.ruleName, info.subject, info.direction, info.code);
+    if (!this.#onAudit) return;
+    const key = `${info.ruleName}\u0000${info.subject}\u0000${info.code}\u0000${info.direction}`;
+    const slot = this.#passThroughs.get(key);
+    if (slot && now < slot.until) {
+      slot.pending++;
+      return;
+    }
+    const count = (slot?.pending ?? 0) + 1;
+    this.#passThroughs.delete(key);
+    this.#passThroughs.set(key, { until: now + this.passThroughPeriodMs, pending: 0 });
+    if (this.#passThroughs.size > MAX_PASS_THROUGH_KEYS) this.#passThroughs.delete(this.#passThroughs.keys().next().value as string);
+    this.audit({
+      type: 'rule.passthrough',
+      subject: info.subject,
+      ruleName: info.ruleName,
+      ...(info.kekName !== undefined ? { kekName: info.kekName } : {}),
+      ...(info.topic !== undefined ? { topic: info.topic } : {}),
+      operation: info.direction,
+      code: info.code,
+      count,
+    });
   }
 }

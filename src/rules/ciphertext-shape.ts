@@ -43,7 +43,7 @@ export function cipherOverhead(algorithm: DekAlgorithm): number {
  * The shape of a tagged field's value for a rule with this `algorithm`; `rotating` = the rule has
  * `encrypt.dek.expiry.days` > 0, so ciphertext carries the DEK version prefix.
  */
-export function ciphertextShape(value: string | Buffer, algorithm: DekAlgorithm, rotating: boolean): CiphertextShape {
+export function ciphertextShape(value: string | Uint8Array, algorithm: DekAlgorithm, rotating: boolean): CiphertextShape {
   let bytes: Buffer;
   let encoding: 'base64' | 'bytes';
   if (typeof value === 'string') {
@@ -52,7 +52,7 @@ export function ciphertextShape(value: string | Buffer, algorithm: DekAlgorithm,
     bytes = Buffer.from(value, 'base64');
   } else {
     encoding = 'bytes';
-    bytes = value;
+    bytes = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   }
   const min = cipherOverhead(algorithm) + (rotating ? DEK_VERSION_PREFIX_LENGTH : 0);
   if (bytes.length < min) return { ciphertext: false, encoding, length: bytes.length, reason: 'too-short' };

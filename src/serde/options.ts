@@ -4,6 +4,8 @@
  * @packageDocumentation
  */
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { LoggerOption } from '../observe/logger';
+import type { TelemetryOptions } from '../observe/telemetry';
 import type { KeyRingLogger, KeyRingPolicy } from '../dek/key-ring';
 import type { DekRegistry } from '../dek/model';
 import type { KmsConfig } from '../kms/driver';
@@ -31,12 +33,14 @@ export type DekUseListener = (direction: 'READ' | 'WRITE', dekVersion: number, k
 
 /**
  * Key ring (DEK cache) tuning: `capacity`, `maxKeyAgeMs`, `maxEncryptionsPerDek`, `failureTtlMs`,
- * `latestTtlMs`, `retryAfterMs` (see {@link KeyRingPolicy} for each default).
+ * `latestTtlMs`, `retryAfterMs` (see {@link KeyRingPolicy} for each default). The serde also
+ * remembers schema ids / GUIDs that could not be fetched for `failureTtlMs`, and logs an
+ * `onFailure: NONE` failure at most once per (rule, subject, error code) and `failureTtlMs`.
  */
 export interface KeyRingOptions extends KeyRingPolicy {}
 
 /** Options shared by serializer and deserializer. */
-export interface SerdeOptions {
+export interface SerdeOptions extends TelemetryOptions {
   /**
    * Schema source: an {@link SchemaSource} (e.g. `InMemorySchemaRegistry`), an
    * `@kafkajs/confluent-schema-registry` `SchemaRegistry` instance, or HTTP settings.
@@ -60,8 +64,12 @@ export interface SerdeOptions {
   /** True for a key serde (`<topic>-key`). Default false. */
   isKey?: boolean;
   keyRing?: KeyRingOptions;
-  /** Receives warnings (e.g. a DEK rotation that had to keep the expired DEK). Never secrets. */
-  logger?: KeyRingLogger;
+  /**
+   * Receives warnings (`warn`) and key events (`info`: DEK created or rotated; `debug`: DEK
+   * unwrapped): pino, winston, console, a kafkajs `logCreator`, or any `{ warn(message, context) }`.
+   * Never values or secrets. See docs/observability.md.
+   */
+  logger?: LoggerOption;
   /** Told the DEK version of each field encrypted or decrypted (see {@link DekUseListener}). */
   onDekUse?: DekUseListener;
 }

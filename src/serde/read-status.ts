@@ -10,7 +10,7 @@ import type { KeyRing } from '../dek/key-ring';
 import { CryptoError, CsfleError, type CsfleErrorContext } from '../errors';
 import { ciphertextShape, type CiphertextShape } from '../rules/ciphertext-shape';
 import type { FieldLeaf } from '../rules/field-cipher';
-import { failure, unsupported, withReadKeys } from './rule-runner';
+import { failure, reportFailure, unsupported, withReadKeys } from './rule-runner';
 import type { RuleStep } from './rule-steps';
 
 /** What happened to one tagged field (or the payload) of a record read. */
@@ -117,7 +117,9 @@ async function runWithStatus<T>(
   for (const step of steps) {
     if (step.kind === 'field' && !step.transform) continue;
     if (step.kind === 'unsupported') {
-      if (step.onFailure === 'ERROR') throw unsupported(step, ctx);
+      const err = unsupported(step, ctx);
+      reportFailure(keyRing, step, err, ctx, 'READ');
+      if (step.onFailure === 'ERROR') throw err;
       continue;
     }
     const status = new StepStatus(step, target);
@@ -129,6 +131,7 @@ async function runWithStatus<T>(
       });
       v = r instanceof Promise ? await r : r;
     } catch (err) {
+      reportFailure(keyRing, step, err, ctx, 'READ');
       if (step.onFailure === 'ERROR') throw failure(step, err, ctx);
       // onFailure NONE: the value goes on unchanged; report what each tagged value is.
       status.clear();

@@ -17,7 +17,6 @@ import { requireEnv } from '../registry/helpers';
 import { expectedKeyLinks, produce, SECRET, type Produced } from '../lifecycle/export-fixtures';
 
 const ROOT = path.resolve(__dirname, '../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 const MAIN = path.join(ROOT, 'src/cli/main.ts');
 
 let p: Produced;
@@ -149,7 +148,12 @@ describe('kafka-csfle decrypt', () => {
 
 describe('interval mode in separate processes', () => {
   function exporter(args: string[], env: Record<string, string>) {
-    const child = spawn(TSX, [MAIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // One node process (no tsx wrapper in between), so SIGTERM reaches the exporter itself.
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

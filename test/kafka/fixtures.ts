@@ -276,13 +276,18 @@ export async function produceRaw(s: Scenario, messages: Array<{ partition: numbe
   await producer.disconnect();
 }
 
+/** A framed, encrypted Customer value for the scenario's source topic. */
+export function serializeValue(s: Scenario, seq: number): Promise<Buffer> {
+  const ser = new AvroSerializer({ ...s.serde(), schema: { schema: s.schemaText, schemaType: 'AVRO', ruleSet: ruleSet(s.kek) } });
+  return ser.serialize(s.source, customer(seq));
+}
+
 /**
  * A Customer value whose `ssn` ciphertext is garbage under an existing DEK version: it frames and
  * decodes, but does not decrypt (DECRYPTION_FAILED).
  */
 export async function corruptValue(s: Scenario, seq: number): Promise<Buffer> {
-  const ser = new AvroSerializer({ ...s.serde(), schema: { schema: s.schemaText, schemaType: 'AVRO', ruleSet: ruleSet(s.kek) } });
-  const good = await ser.serialize(s.source, customer(seq));
+  const good = await serializeValue(s, seq);
   const raw = valueType.fromBuffer(good.subarray(5)) as unknown as Record<string, unknown>;
   raw['ssn'] = Buffer.concat([Buffer.from([0, 0, 0, 0, 1]), Buffer.alloc(40, 7)]).toString('base64');
   return Buffer.concat([good.subarray(0, 5), valueType.toBuffer(raw)]);

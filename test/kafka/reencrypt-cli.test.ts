@@ -3,9 +3,10 @@
  * JSON report, `--verify`, usage errors.
  */
 import { describe, expect, it } from 'vitest';
+import { progressText } from '../../src/cli/commands/topic';
 import { run } from '../../src/cli/program';
-import { DEAD_LETTER_HEADERS, type ReencryptReport, type VerifyReport } from '../../src/index';
-import { corruptValue, env, header, produce, produceRaw, readAll, records, Scenario, SECRET } from './fixtures';
+import { AvroDeserializer, DEAD_LETTER_HEADERS, type ReencryptReport, type VerifyReport } from '../../src/index';
+import { corruptValue, customer, env, header, produce, produceRaw, readAll, records, Scenario, SECRET, serializeValue } from './fixtures';
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -26,6 +27,8 @@ describe('kafka-csfle topic reencrypt', () => {
     await produceRaw(s, [
       { partition: 1, key: Buffer.from('k-500'), value: corrupt, headers: { seq: '500' } },
       { partition: 2, key: null, value: notAvro, headers: { seq: '501' } },
+      // A key that is not Avro-framed is copied byte for byte.
+      { partition: 0, key: Buffer.from('raw-key-502'), value: await serializeValue(s, 502), headers: { seq: '502' } },
     ]);
     await produce(s, good.slice(30));
     const common = ['--brokers', s.e.brokers.join(','), '--url', s.e.registryUrl, '--kms-config', `secret=${SECRET}`, '--subject-name-strategy', 'record'];
@@ -34,8 +37,8 @@ describe('kafka-csfle topic reencrypt', () => {
     expect(copy.err).toBe('');
     expect(copy.code).toBe(0);
     const report = JSON.parse(copy.out) as ReencryptReport;
-    expect(report).toMatchObject({ from: s.source, to: s.target, copied: 60, deadLettered: 2, reachedEnd: true });
-    expect(report.bySourceDekVersion).toEqual({ '1': 60 - report.tombstones });
+    expect(report).toMatchObject({ from: s.source, to: s.target, copied: 61, deadLettered: 2, reachedEnd: true });
+    expect(report.bySourceDekVersion).toEqual({ '1': 61 - report.tombstones });
 
     const dead = await readAll(s.e, s.deadLetter);
     expect(dead).toHaveLength(2);
@@ -48,12 +51,17 @@ describe('kafka-csfle topic reencrypt', () => {
     expect(header(bySeq.get('500')!.headers, DEAD_LETTER_HEADERS.offset)).toBe('10');
     expect(header(bySeq.get('500')!.headers, DEAD_LETTER_HEADERS.error)).toBe('DECRYPTION_FAILED');
     expect(header(bySeq.get('501')!.headers, DEAD_LETTER_HEADERS.error)).toBe('INVALID_FRAMING');
-    expect((await readAll(s.e, s.target)).length).toBe(60);
+    const target = await readAll(s.e, s.target);
+    expect(target.length).toBe(61);
+    const rawKeyed = target.find((r) => header(r.message.headers, 'seq') === '502')!;
+    expect(rawKeyed.partition).toBe(0);
+    expect(rawKeyed.message.key!.toString()).toBe('raw-key-502');
+    expect({ ...((await new AvroDeserializer(s.serde()).deserialize(s.target, rawKeyed.message.value!)) as object) }).toEqual(customer(502));
 
     const verify = await cli('topic', 'reencrypt', '--verify', '--from', s.source, '--to', s.target, ...common);
     expect(verify.code).toBe(0);
     const v = JSON.parse(verify.out) as VerifyReport;
-    expect(v).toMatchObject({ match: true, sourceRecords: 60, targetRecords: 60 });
+    expect(v).toMatchObject({ match: true, sourceRecords: 61, targetRecords: 61 });
     expect(v.partitions['1']).toMatchObject({ sourceUndecryptable: 1, match: true });
 
     // --verify fails (exit 1) when the target misses records: compare the source with the dead-letter topic.
@@ -70,5 +78,14 @@ describe('kafka-csfle topic reencrypt', () => {
     expect(noBrokers.code).toBe(2);
     expect(noBrokers.err).toContain('KAFKA_BROKERS');
     expect((await cli('topic', 'reencrypt', '--from', 'a', '--to', 'b', '--group', 'g', '--key-format', 'json')).code).toBe(2);
+  });
+
+  it('shows records/s, lag per partition and ETA on the progress line', () => {
+    expect(progressText({ elapsedMs: 3000, copied: 1500, deadLettered: 2, recordsPerSecond: 500, lag: { 0: 300, 1: 200 }, totalLag: 500, etaSeconds: 1 })).toBe(
+      'copied 1500 (+2 dead-lettered), 500 records/s, lag 500 [p0=300 p1=200], ETA 1s',
+    );
+    expect(progressText({ elapsedMs: 500, copied: 0, deadLettered: 0, recordsPerSecond: 0, lag: {}, totalLag: 0, etaSeconds: undefined })).toBe(
+      'copied 0, 0 records/s, lag 0, ETA ?',
+    );
   });
 });

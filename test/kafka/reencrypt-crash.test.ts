@@ -94,7 +94,7 @@ describe('reencryptTopic as a process', () => {
     const s = new Scenario(env());
     const src = await rotatedSource(s, 6, 10_000);
     const config = jobConfig(s, { maxRecordsPerTransaction: 400, maxBytesPerPartition: 64 * 1024 });
-    const kills: number[] = [];
+    const kills: string[] = [];
     for (let i = 0; i < 3; i++) {
       const job = run(config);
       const threshold = 300 + Math.floor(Math.random() * 2500);
@@ -103,7 +103,7 @@ describe('reencryptTopic as a process', () => {
       job.child.kill('SIGKILL');
       const { code } = await job.exited;
       expect(code).toBeNull();
-      kills.push(job.copied());
+      kills.push(`${job.copied()} (threshold ${threshold})`);
     }
     const last = run(config);
     const { code, report, stderr } = await last.exited;

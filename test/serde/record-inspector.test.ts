@@ -4,7 +4,7 @@
  * and from Confluent's JS client (the interop oracle).
  */
 import { describe, expect, it } from 'vitest';
-import { AvroSerializer, InMemoryDekRegistry, InMemorySchemaRegistry, RecordInspector, type RuleSet } from '../../src/index';
+import { AvroSerializer, InMemoryDekRegistry, InMemorySchemaRegistry, JsonSerializer, ProtobufSerializer, RecordInspector, type RuleSet } from '../../src/index';
 import { customer, customerSchema, encryptRuleSet, SECRET } from '../helpers/fixtures';
 import { ConfluentSide, encryptRuleSet as confluentRuleSet, OurSide, schemaInfo } from '../interop/helpers';
 
@@ -77,5 +77,34 @@ describe('RecordInspector', () => {
       [customer.name, customer.email, customer.ssn].map((v) => ['ciphertext', 5 + overhead + Buffer.byteLength(v), 1]),
     );
     expect(r.dekVersions).toEqual([{ kekName: 'kek1', algorithm, version: 1 }]);
+  });
+
+  it('JSON Schema and Protobuf records', async () => {
+    const schemaRegistry = new InMemorySchemaRegistry();
+    const dekRegistry = new InMemoryDekRegistry();
+    const jsonSchema = JSON.stringify({
+      type: 'object',
+      title: 'Person',
+      properties: { name: { type: 'string', 'confluent:tags': ['PII'] }, age: { type: 'integer' } },
+    });
+    const json = new JsonSerializer({ schemaRegistry, dekRegistry, kms, schema: { schema: jsonSchema, schemaType: 'JSON', ruleSet: encryptRuleSet() } });
+    const proto = `syntax = "proto3";
+package p;
+import "confluent/meta.proto";
+message Person {
+  string name = 1 [(confluent.field_meta).tags = "PII"];
+  bytes card = 2 [(confluent.field_meta).tags = "PII"];
+}
+`;
+    const pb = new ProtobufSerializer({ schemaRegistry, dekRegistry, kms, schema: { schema: proto, schemaType: 'PROTOBUF', ruleSet: encryptRuleSet({ 'encrypt.kek.name': 'kek2' }) } });
+    const inspector = new RecordInspector({ schemaRegistry });
+    const j = await inspector.inspect(await json.serialize('people-json', { name: 'Ada', age: 36 }), { topic: 'people-json' });
+    expect(j.fields.map((f) => [f.state, f.encoding, f.length])).toEqual([['ciphertext', 'base64', 28 + 3]]);
+    const p = await inspector.inspect(await pb.serialize('people-pb', { name: 'Ada', card: Buffer.from('4111') }), { topic: 'people-pb' });
+    expect(p.writerSchema).toBe('p.Person');
+    expect(p.fields.map((f) => [f.state, f.encoding, f.length])).toEqual([
+      ['ciphertext', 'base64', 28 + 3],
+      ['ciphertext', 'bytes', 28 + 4],
+    ]);
   });
 });

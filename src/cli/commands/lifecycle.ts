@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import { Option, type Command } from 'commander';
-import { CsfleError, DekRegistryClient, rewrapKek, shredDeks, type DekAlgorithm, type KmsConfig, type RewrapProgress } from '../../index';
+import { CsfleError, DekRegistryClient, jsonLinesAuditWriter, rewrapKek, shredDeks, type DekAlgorithm, type KmsConfig, type RewrapProgress } from '../../index';
 import { ALGORITHM_CHOICES, intArg, keyValue } from '../args';
 import type { CliContext } from '../context';
 
@@ -25,11 +25,13 @@ export function registerKekRewrap(kek: Command, ctx: CliContext): void {
     .option('--include-deleted', 'rewrap soft-deleted DEK versions too (they stay soft-deleted)')
     .option('--concurrency <n>', 'DEK versions handled at once (default 1)', intArg)
     .option('--kms-config <key=value>', "KMS driver config for the KEK's kmsType (repeatable), e.g. secret=... for local-kms", keyValue)
+    .option('--audit-log <file>', 'append a kek.rewrapped audit event per DEK version to this JSON-lines file')
     .action(
       async (
         name: string,
-        o: { journal?: string; resume?: boolean; dryRun?: boolean; includeDeleted?: boolean; concurrency?: number; kmsConfig?: Record<string, string> },
+        o: { journal?: string; resume?: boolean; dryRun?: boolean; includeDeleted?: boolean; concurrency?: number; kmsConfig?: Record<string, string>; auditLog?: string },
       ) => {
+        const trail = o.auditLog !== undefined ? jsonLinesAuditWriter(o.auditLog) : undefined;
         const dekRegistry = new DekRegistryClient(ctx.connection());
         const kmsType = (await dekRegistry.getKek(name, { deleted: true }))?.kmsType;
         const kms: Record<string, KmsConfig> = kmsType !== undefined && o.kmsConfig ? { [kmsType]: o.kmsConfig } : {};
@@ -43,7 +45,8 @@ export function registerKekRewrap(kek: Command, ctx: CliContext): void {
           includeDeleted: o.includeDeleted === true,
           ...(o.concurrency !== undefined ? { concurrency: Math.max(1, o.concurrency) } : {}),
           onProgress: (p: RewrapProgress) => ctx.progress.update(`kek rewrap ${name}: ${p.phase} ${p.done}/${p.total}`),
-        });
+          ...(trail ? { onAudit: trail.onAudit } : {}),
+        }).finally(() => trail?.close());
         ctx.print(report);
         if (report.failed > 0) {
           const pending = report.failures.filter((f) => f.pending).length;
@@ -71,7 +74,8 @@ export function registerDekShred(dek: Command, ctx: CliContext): void {
     .option('--version <n>', 'only this version (default: every version)', intArg)
     .addOption(new Option('--algorithm <algorithm>', 'only this algorithm (default: every algorithm)').choices(ALGORITHM_CHOICES))
     .option('--yes', 'confirm: the keys, and the data only they can decrypt, are destroyed for good')
-    .action(async (kekName: string, subject: string, o: { version?: number; algorithm?: DekAlgorithm; yes?: boolean }) => {
+    .option('--audit-log <file>', 'append a dek.shredded audit event per DEK version to this JSON-lines file')
+    .action(async (kekName: string, subject: string, o: { version?: number; algorithm?: DekAlgorithm; yes?: boolean; auditLog?: string }) => {
       if (o.yes !== true) {
         throw new CsfleError('CONFIRMATION_REQUIRED', 'dek shred destroys keys for good: add --yes to confirm', {
           kekName,
@@ -79,6 +83,7 @@ export function registerDekShred(dek: Command, ctx: CliContext): void {
           ...(o.version !== undefined ? { dekVersion: o.version } : {}),
         });
       }
+      const trail = o.auditLog !== undefined ? jsonLinesAuditWriter(o.auditLog) : undefined;
       ctx.print(
         await shredDeks({
           dekRegistry: ctx.connection(),
@@ -86,7 +91,8 @@ export function registerDekShred(dek: Command, ctx: CliContext): void {
           subject,
           ...(o.version !== undefined ? { version: o.version } : {}),
           ...(o.algorithm !== undefined ? { algorithm: o.algorithm } : {}),
-        }),
+          ...(trail ? { onAudit: trail.onAudit } : {}),
+        }).finally(() => trail?.close()),
       );
     });
 }

@@ -18,7 +18,10 @@ export function registerTopicAudit(program: Command, ctx: CliContext): void {
     .description('scan a topic: tagged fields in clear (exit 1), records per DEK version vs the 2^32 GCM budget, schemas without rules (no key needed)')
     .requiredOption('--topic <topic>', 'topic to scan')
     .option('--brokers <host:port,...>', 'Kafka bootstrap brokers (env KAFKA_BROKERS)')
-    .option('--kafka-ssl', 'connect to Kafka with TLS (SASL from KAFKA_SASL_MECHANISM / KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD)')
+    .option('--kafka-ssl', 'connect to Kafka with TLS')
+    .addOption(
+      new Option('--kafka-sasl <mechanism>', 'SASL mechanism; credentials from env KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD').choices(['plain', 'scram-sha-256', 'scram-sha-512']),
+    )
     .option('--from-beginning', 'scan from the earliest offsets (default: from the audit group\'s committed offsets)')
     .addOption(new Option('--max <n>', 'stop after N records').argParser(intArg))
     .option('--group <group>', `consumer group of incremental audits (default ${DEFAULT_AUDIT_GROUP})`)
@@ -29,6 +32,7 @@ export function registerTopicAudit(program: Command, ctx: CliContext): void {
         topic: string;
         brokers?: string;
         kafkaSsl?: boolean;
+        kafkaSasl?: string;
         fromBeginning?: boolean;
         max?: number;
         group?: string;
