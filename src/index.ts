@@ -7,6 +7,9 @@ import './kms/builtins';
 
 export * from './errors';
 export * from './kms/driver';
+export type { KmsOptions, BuiltInKmsConfigs } from './kms/options';
+export { TLS_OPTION_KEYS, type TlsOptions } from './net/tls';
+export { KMS_DRIVER_PACKAGES, kmsInstallLine, type SdkKmsType } from './kms/sdk';
 export { registerKmsDriver, unregisterKmsDriver, getKmsDriver, registeredKmsTypes, newKmsClient, isClientOnlyKmsConfigKey } from './kms/registry';
 export { localKmsDriver, deriveLocalKek, LOCAL_KMS_TYPE, type LocalKmsConfig } from './kms/local/driver';
 export { awsKmsDriver, AWS_KMS_TYPE, AWS_DISABLE_DYNAMIC_MRK, parseKmsArn, localReplicaArn, type AwsKmsDriverOptions, type KmsArn } from './kms/aws';
@@ -76,5 +79,5 @@ export { CRASH_AT_ENV } from './lifecycle/test-hooks';
 export { reencryptTopic, DEAD_LETTER_HEADERS, type ReencryptOptions } from './kafka/reencrypt';
 export { type ReencryptProgress, type ReencryptReport } from './kafka/reencrypt-report';
 export { verifyReencryption, type VerifyOptions, type VerifyReport, type PartitionVerification } from './kafka/verify';
-export { type KafkaConnection } from './kafka/kafkajs';
-export { type KeyFormat } from './kafka/record-copier';
+export { type KafkaConnection, type KafkajsClient } from './kafka/connection';
+export { type KeyFormat } from './kafka/connection';

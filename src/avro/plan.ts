@@ -38,14 +38,25 @@ export function compileFieldPlan(type: avsc.Type, tags: TagResolver, options: Pl
     return (v, leaf) => (v === null || v === undefined ? v : leaf(v as string | Buffer, path));
   };
 
-  const unsupported = (path: string, typeName: string): ValueTransform | undefined => {
-    if (options.direction === 'READ' || ruleTags.length === 0) return undefined;
-    return (v) => {
-      if (v === null || v === undefined) return v;
-      throw new RuleError('UNSUPPORTED_FIELD_TYPE', `Field of Avro type ${typeName} is tagged for encryption; only string and bytes can be encrypted`, {
-        fieldPath: path,
-      });
-    };
+  const unsupportedPaths: string[] = [];
+  /**
+   * A field the rule's tags select holds a type that cannot be encrypted (record, enum, fixed,
+   * numeric, or arrays/maps/unions of those). Produce fails closed at compile time, before any
+   * record goes out with those values in clear; a consumer reads such records (other clients
+   * write them in clear) and is told once (see rule-steps). A rule without tags selects every
+   * string/bytes field and skips the rest.
+   */
+  const unsupported = (path: string, typeName: string): void => {
+    if (ruleTags.length === 0) return;
+    if (options.direction === 'WRITE') {
+      throw new RuleError(
+        'UNSUPPORTED_FIELD_TYPE',
+        `Field ${path} (Avro ${typeName}) is tagged [${ruleTags.join(', ')}] for encryption, but only string and bytes values can be encrypted: ` +
+          'refusing to produce its contents in clear. Remove the tag from it, or tag the string/bytes fields inside it',
+        { fieldPath: path },
+      );
+    }
+    if (!unsupportedPaths.includes(path)) unsupportedPaths.push(path);
   };
 
   const compile = (t: avsc.Type, path: string | undefined, inUnion: boolean): ValueTransform | undefined => {
@@ -56,6 +67,7 @@ export function compileFieldPlan(type: avsc.Type, tags: TagResolver, options: Pl
         return path ? leafOf(path) : undefined;
       case 'record':
       case 'error':
+        if (path && !inUnion) unsupported(path, name);
         return compileRecord(t as avsc.types.RecordType);
       case 'array': {
         const items = compile((t as avsc.types.ArrayType).itemsType, path, false);
@@ -80,7 +92,8 @@ export function compileFieldPlan(type: avsc.Type, tags: TagResolver, options: Pl
       default: {
         const underlying = (t as any).underlyingType as avsc.Type | undefined;
         if (underlying) return compile(underlying, path, inUnion);
-        return path && !inUnion ? unsupported(path, name) : undefined;
+        if (path && !inUnion) unsupported(path, name);
+        return undefined;
       }
     }
   };
@@ -129,7 +142,34 @@ export function compileFieldPlan(type: avsc.Type, tags: TagResolver, options: Pl
     return undefined;
   };
 
+  /** True when a value of `t` can hold a string or bytes value (the leaves a rule encrypts). */
+  const holdsEncryptable = (t: avsc.Type): boolean => {
+    const u = ((t as any).underlyingType as avsc.Type | undefined) ?? t;
+    switch (u.typeName) {
+      case 'string':
+      case 'bytes':
+        return true;
+      case 'array':
+        return holdsEncryptable((u as avsc.types.ArrayType).itemsType);
+      case 'map':
+        return holdsEncryptable((u as avsc.types.MapType).valuesType);
+      case 'union:unwrapped':
+      case 'union:wrapped':
+        return (u as avsc.types.UnwrappedUnionType).types.some(holdsEncryptable);
+      default:
+        return false;
+    }
+  };
+
+  /** A tagged union none of whose non-null branches can hold a string/bytes value. */
+  const checkUnion = (t: avsc.types.UnwrappedUnionType | avsc.types.WrappedUnionType, path: string | undefined): void => {
+    if (!path || holdsEncryptable(t)) return;
+    const branches = t.types.filter((b) => b.typeName !== 'null');
+    if (branches.length > 0) unsupported(path, `union of ${branches.map((b) => b.typeName).join(', ')}`);
+  };
+
   const compileUnwrapped = (t: avsc.types.UnwrappedUnionType, path: string | undefined): ValueTransform | undefined => {
+    checkUnion(t, path);
     const byBucket: Partial<Record<Bucket, ValueTransform>> = {};
     let any = false;
     for (const branch of t.types) {
@@ -152,6 +192,7 @@ export function compileFieldPlan(type: avsc.Type, tags: TagResolver, options: Pl
   };
 
   const compileWrapped = (t: avsc.types.WrappedUnionType, path: string | undefined): ValueTransform | undefined => {
+    checkUnion(t, path);
     const byBranch = new Map<string, ValueTransform>();
     for (const branch of t.types) {
       const fn = compile(branch, path, true);
@@ -173,5 +214,5 @@ export function compileFieldPlan(type: avsc.Type, tags: TagResolver, options: Pl
   };
 
   const transform = compile(type, undefined, false);
-  return { transform, fieldPaths };
+  return { transform, fieldPaths, ...(unsupportedPaths.length > 0 ? { unsupported: unsupportedPaths } : {}) };
 }

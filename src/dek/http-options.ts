@@ -5,11 +5,15 @@
  * @packageDocumentation
  */
 
+import type { TlsOptions } from '../net/tls';
+
 /**
  * Connection settings of a Confluent-compatible registry reached over HTTP (schema registry or
- * DEK registry). Several URLs = failover in order.
+ * DEK registry). Several URLs = failover in order. TLS: `ssl.ca.location` (custom CA),
+ * `ssl.certificate.location` + `ssl.key.location` (mTLS), `rejectUnauthorized`, and `proxy`
+ * (see {@link TlsOptions}).
  */
-export interface RegistryHttpOptions {
+export interface RegistryHttpOptions extends TlsOptions {
   /**
    * Base URL(s) of the registry, e.g. `http://localhost:8081`. With several URLs, a request that
    * fails on one (network error, timeout, 429, 5xx) is tried on the next; the last URL that

@@ -10,6 +10,7 @@
  * @packageDocumentation
  */
 import { CsfleError, type CsfleErrorCode, type CsfleErrorOptions } from '../errors';
+import { createSend, type NetResponse, type NetSend } from '../net/tls';
 import { REGISTRY_HTTP_DEFAULTS, type RegistryHttpOptions } from './http-options';
 
 /** Constructor of the error class a caller wants (e.g. `DekRegistryError`). */
@@ -122,6 +123,7 @@ export class RegistryHttpTransport {
   readonly #errorClass: RegistryErrorClass;
   readonly #staticHeaders: Record<string, string>;
   readonly #basic?: string;
+  readonly #send: NetSend;
   readonly #bearer?: string | (() => string | Promise<string>);
 
   constructor(options: RegistryHttpOptions, errorClass: RegistryErrorClass) {
@@ -137,6 +139,7 @@ export class RegistryHttpTransport {
     this.#backoffMs = options.retryBackoffMs ?? REGISTRY_HTTP_DEFAULTS.retryBackoffMs;
     this.#maxBackoffMs = options.retryMaxBackoffMs ?? REGISTRY_HTTP_DEFAULTS.retryMaxBackoffMs;
     this.#staticHeaders = { ...(options.headers ?? {}) };
+    this.#send = createSend(options, 'registry');
     const auth = options.auth;
     if (auth && 'basic' in auth) {
       this.#basic = Buffer.from(`${auth.basic.username}:${auth.basic.password}`).toString('base64');
@@ -225,7 +228,7 @@ export class RegistryHttpTransport {
   async #attempt(baseUrl: string, req: HttpRequest): Promise<HttpResult | AttemptFailure> {
     const url = `${baseUrl}${req.path}${queryString(req.query)}`;
     const hasBody = req.body !== undefined;
-    let response: Response;
+    let response: NetResponse;
     let text: string;
     // Two clocks: connect + response headers (first byte), then the whole request.
     const abort = new AbortController();
@@ -233,7 +236,8 @@ export class RegistryHttpTransport {
     const firstByte = setTimeout(() => abort.abort(), this.#connectTimeoutMs);
     const total = setTimeout(() => abort.abort(), this.#timeoutMs);
     try {
-      response = await fetch(url, {
+      response = await this.#send({
+        url,
         method: req.method,
         headers: await this.#headers(hasBody),
         body: hasBody ? JSON.stringify(req.body) : undefined,
@@ -267,7 +271,7 @@ export class RegistryHttpTransport {
       if (typeof body.message === 'string') result.message = body.message;
     }
     if (response.status === 429 || response.status >= 500) {
-      return new AttemptFailure(`HTTP ${response.status}`, false, result, retryAfter(response.headers.get('retry-after')), baseUrl);
+      return new AttemptFailure(`HTTP ${response.status}`, false, result, retryAfter(response.header('retry-after')), baseUrl);
     }
     return result;
   }

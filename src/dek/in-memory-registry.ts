@@ -6,6 +6,7 @@
 import { generateTinkKey } from '../crypto/tink-key';
 import { DekRegistryError } from '../errors';
 import type { KmsConfig } from '../kms/driver';
+import type { KmsOptions } from '../kms/options';
 import { newKmsClient } from '../kms/registry';
 import {
   DEFAULT_DEK_ALGORITHM,
@@ -25,7 +26,7 @@ import {
 /** Options of {@link InMemoryDekRegistry}. */
 export interface InMemoryDekRegistryOptions {
   /** KMS config used to generate and wrap DEKs of shared KEKs, as a server would. */
-  kms?: Readonly<Record<string, KmsConfig>>;
+  kms?: KmsOptions;
   /** Clock (ms since epoch) stamped as `ts` on records; override to test DEK expiry. */
   now?: () => number;
 }
@@ -53,7 +54,7 @@ export class InMemoryDekRegistry implements DekRegistryAdmin {
   readonly #keks = new Map<string, Kek>();
   /** key: kek \0 subject \0 algorithm → version → DEK */
   readonly #deks = new Map<string, Map<number, Dek>>();
-  readonly #kms: Readonly<Record<string, KmsConfig>>;
+  readonly #kms: KmsOptions;
   readonly #now: () => number;
 
   constructor(options: InMemoryDekRegistryOptions = {}) {

@@ -5,6 +5,7 @@
  */
 import { CsfleError } from '../errors';
 import type { KmsConfig } from '../kms/driver';
+import type { KmsOptions } from '../kms/options';
 import type { LoggerOption } from '../observe/logger';
 import type { Telemetry } from '../observe/telemetry';
 import type { DekAlgorithm, DekRegistry } from './model';
@@ -60,7 +61,7 @@ export interface KeyRingPolicy {
 export interface KeyRingConfig extends KeyRingPolicy {
   registry: DekRegistry;
   /** Per-kmsType driver config. */
-  kms?: Readonly<Record<string, KmsConfig>>;
+  kms?: KmsOptions;
   /** Warnings and key events (pino, winston, console, kafkajs logCreator...); ignored when `telemetry` is given. */
   logger?: LoggerOption;
   /** Where metrics, audit events and logs go (the serde passes its own; default: from `logger`). */

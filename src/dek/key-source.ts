@@ -9,6 +9,7 @@ import { CsfleError, DekRegistryError, KmsError } from '../errors';
 import { outcomeOf, secondsSince } from '../observe/metrics';
 import type { Telemetry } from '../observe/telemetry';
 import type { KmsClient, KmsConfig } from '../kms/driver';
+import type { KmsOptions } from '../kms/options';
 import { newKmsClient } from '../kms/registry';
 import type { KeyRingCounters } from '../observe/stats';
 import type { Dek, DekAlgorithm, DekRegistry, GetDekOptions, Kek } from './model';
@@ -23,13 +24,13 @@ export interface KekCreation {
 /** Counted, cached access to the DEK registry and the KMS. */
 export class KeySource {
   readonly #registry: DekRegistry;
-  readonly #kms: Readonly<Record<string, KmsConfig>>;
+  readonly #kms: KmsOptions;
   readonly #counters: KeyRingCounters;
   readonly #telemetry: Telemetry;
   readonly #keks = new Map<string, Promise<Kek>>();
   readonly #kmsClients = new Map<string, Promise<KmsClient>>();
 
-  constructor(registry: DekRegistry, kms: Readonly<Record<string, KmsConfig>>, counters: KeyRingCounters, telemetry: Telemetry) {
+  constructor(registry: DekRegistry, kms: KmsOptions, counters: KeyRingCounters, telemetry: Telemetry) {
     this.#registry = registry;
     this.#kms = kms;
     this.#counters = counters;

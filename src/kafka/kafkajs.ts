@@ -6,6 +6,9 @@
  */
 import type * as KafkaJs from 'kafkajs';
 import { CsfleError, type CsfleErrorCode } from '../errors';
+import type { KafkaConnection } from './connection';
+
+export type { KafkaConnection } from './connection';
 
 /** The kafkajs module. */
 export type KafkajsModule = typeof KafkaJs;
@@ -24,21 +27,6 @@ export function loadKafkajs(code: CsfleErrorCode): Promise<KafkajsModule> {
   return loading;
 }
 
-/** Connection to the Kafka cluster (the subset of kafkajs' `KafkaConfig` the jobs pass through). */
-export interface KafkaConnection {
-  /** Bootstrap brokers, `host:port`. */
-  brokers: string[];
-  /** Client id (default `kafka-csfle`). */
-  clientId?: string;
-  /** TLS: `true`, or Node `tls.connect` options (CA, client certificate). */
-  ssl?: boolean | Record<string, unknown>;
-  /** SASL: kafkajs' `{ mechanism, username, password }` (or other mechanisms' fields). */
-  sasl?: Record<string, unknown>;
-  /** Connection timeout in ms (kafkajs default 1000). */
-  connectionTimeout?: number;
-  /** Request timeout in ms (kafkajs default 30000). */
-  requestTimeout?: number;
-}
 
 /** A kafkajs client for `connection`, logging only errors (through `warn` when given). */
 export async function newKafka(

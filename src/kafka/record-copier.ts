@@ -31,7 +31,8 @@ import { subjectName } from '../serde/subject';
  * other keys byte for byte; `avro` requires every non-null key to be framed Avro; `raw` copies
  * every key byte for byte.
  */
-export type KeyFormat = 'auto' | 'avro' | 'raw';
+import type { KeyFormat } from './connection';
+export type { KeyFormat } from './connection';
 
 /** DEK versions of the value of the record last handled (`0`: no encrypted field). */
 export interface DekVersions {

@@ -11,9 +11,10 @@ import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, 
 import { CsfleError } from '../errors';
 import type { SerdeOptions, SubjectNameStrategy } from '../serde/options';
 import { createMissingTopics, EndOffsets } from './end-offsets';
-import { isFenced, newKafka, type KafkaConnection } from './kafkajs';
+import type { KafkaConnection, KeyFormat } from './connection';
+import { isFenced, newKafka } from './kafkajs';
 import { PartitionWriters, type PartitionWriter } from './partition-writers';
-import { RecordCopier, TargetWriteError, type KeyFormat } from './record-copier';
+import { RecordCopier, TargetWriteError } from './record-copier';
 import { byVersion, ProgressMeter, Tally, type ReencryptProgress, type ReencryptReport } from './reencrypt-report';
 
 /** Options of {@link reencryptTopic}. */

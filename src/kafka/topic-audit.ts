@@ -18,7 +18,8 @@ import { CsfleError } from '../errors';
 import type { SerdeOptions } from '../serde/options';
 import { RecordInspector } from '../serde/record-inspector';
 import { AuditTally, type TopicAuditReport } from './audit-report';
-import { newKafka, type KafkaConnection } from './kafkajs';
+import type { KafkaConnection, KafkajsClient } from './connection';
+import { newKafka } from './kafkajs';
 
 /** Progress of a running audit. */
 export interface TopicAuditProgress {
@@ -32,7 +33,7 @@ export interface TopicAuditProgress {
 export interface TopicAuditOptions {
   topic: string;
   /** A kafkajs `Kafka` instance, or the connection to build one with (kafkajs is an optional peer). */
-  kafka: Kafka | KafkaConnection;
+  kafka: KafkajsClient | KafkaConnection;
   /** Schema source and subject naming, as for the deserializer (no KMS or DEK registry needed). */
   serde: Pick<SerdeOptions, 'schemaRegistry' | 'subjectNameStrategy' | 'ruleSet' | 'metadata' | 'ruleOverrides'>;
   /** Scan from the earliest offsets instead of the group's committed ones. */
@@ -52,8 +53,8 @@ export interface TopicAuditOptions {
 /** Default consumer group of incremental audits. */
 export const DEFAULT_AUDIT_GROUP = 'kafka-csfle-audit';
 
-async function kafkaOf(k: Kafka | KafkaConnection): Promise<Kafka> {
-  if (typeof (k as Kafka).consumer === 'function') return k as Kafka;
+async function kafkaOf(k: KafkajsClient | KafkaConnection): Promise<Kafka> {
+  if (typeof (k as KafkajsClient).consumer === 'function') return k as unknown as Kafka;
   const c = k as KafkaConnection;
   if (!Array.isArray(c.brokers) || c.brokers.length === 0) throw new CsfleError('INVALID_REQUEST', 'No Kafka brokers given');
   return newKafka({ clientId: 'kafka-csfle-audit', ...c }, 'OPTIONAL_DEPENDENCY_MISSING');

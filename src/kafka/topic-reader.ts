@@ -6,7 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CsfleError } from '../errors';
-import { newKafka, type KafkaConnection } from './kafkajs';
+import type { KafkaConnection } from './connection';
+import { newKafka } from './kafkajs';
 
 /** One record read by {@link readTopic}. */
 export interface TopicRecord {

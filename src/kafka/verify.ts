@@ -12,8 +12,9 @@ import { CsfleError } from '../errors';
 import { KEY_SCHEMA_ID_HEADER, VALUE_SCHEMA_ID_HEADER } from '../serde/framing';
 import type { SerdeOptions, SubjectNameStrategy } from '../serde/options';
 import { EndOffsets, partitionsOf } from './end-offsets';
-import { newKafka, type KafkaConnection } from './kafkajs';
-import { RecordCopier, type KeyFormat } from './record-copier';
+import type { KafkaConnection, KeyFormat } from './connection';
+import { newKafka } from './kafkajs';
+import { RecordCopier } from './record-copier';
 import { byVersion } from './reencrypt-report';
 
 /** Options of {@link verifyReencryption}. */

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import { KmsError } from '../errors';
+import type { BuiltInKmsConfigs } from './options';
 import { ALTERNATE_KMS_KEY_IDS, type KmsClient, type KmsConfig, type KmsDriver } from './driver';
 
 const drivers = new Map<string, KmsDriver>();
@@ -58,23 +59,26 @@ export function alternateKeyIds(config: KmsConfig): string[] {
  * then each alternate in order, and throws the primary's error if all fail.
  */
 class FallbackKmsClient implements KmsClient {
-  constructor(private readonly clients: readonly KmsClient[]) {}
+  readonly #clients: readonly KmsClient[];
+
+  constructor(clients: readonly KmsClient[]) {
+    this.#clients = clients;}
 
   get keyUrl(): string {
-    return this.clients[0]!.keyUrl;
+    return this.#clients[0]!.keyUrl;
   }
 
   wrap(plaintext: Buffer): Promise<Buffer> {
-    return this.tryEach((c) => c.wrap(plaintext));
+    return this.#tryEach((c) => c.wrap(plaintext));
   }
 
   unwrap(ciphertext: Buffer): Promise<Buffer> {
-    return this.tryEach((c) => c.unwrap(ciphertext));
+    return this.#tryEach((c) => c.unwrap(ciphertext));
   }
 
-  private async tryEach(op: (c: KmsClient) => Promise<Buffer>): Promise<Buffer> {
+  async #tryEach(op: (c: KmsClient) => Promise<Buffer>): Promise<Buffer> {
     let first: unknown;
-    for (const client of this.clients) {
+    for (const client of this.#clients) {
       try {
         return await op(client);
       } catch (err) {
@@ -99,6 +103,8 @@ export function isClientOnlyKmsConfigKey(key: string): boolean {
     key === 'endpoint' ||
     key.endsWith('.endpoint') ||
     key.startsWith('ssl.') ||
+    key === 'rejectUnauthorized' ||
+    key === 'proxy' ||
     key === 'azure.authority.host' ||
     key === 'azure.disable.challenge.resource.verification'
   );
@@ -120,11 +126,11 @@ function registryKmsProps(kmsProps: Readonly<Record<string, string>>): Record<st
 export async function newKmsClient(
   kmsType: string,
   kmsKeyId: string,
-  driverConfig: KmsConfig = {},
+  driverConfig: KmsConfig | NonNullable<BuiltInKmsConfigs[keyof BuiltInKmsConfigs]> = {},
   kmsProps: Readonly<Record<string, string>> = {},
 ): Promise<KmsClient> {
   const driver = getKmsDriver(kmsType);
-  const config: KmsConfig = { ...driverConfig, ...registryKmsProps(kmsProps) };
+  const config: KmsConfig = { ...(driverConfig as KmsConfig), ...registryKmsProps(kmsProps) };
   const ids = [kmsKeyId, ...alternateKeyIds(config).filter((id) => id !== kmsKeyId)];
   const primary = await driver.newClient({ kmsKeyId, config });
   if (ids.length === 1) return primary;

@@ -24,6 +24,7 @@ import { DekRewrapper, PendingError, RestoredError } from './dek-rewrapper';
 import type { RegistryHttpOptions } from '../dek/http-options';
 import type { DekRegistryAdmin, Kek } from '../dek/model';
 import type { KmsConfig } from '../kms/driver';
+import type { KmsOptions } from '../kms/options';
 import { newKmsClient } from '../kms/registry';
 import { adminRegistry, dekIdKey, listDekIds, type DekId } from './dek-listing';
 import { Journal, parseJournal } from './journal';
@@ -38,7 +39,7 @@ export interface RewrapKekOptions {
    */
   dekRegistry: DekRegistryAdmin | RegistryHttpOptions;
   /** Per-kmsType driver config (as the serde's `kms` option); the KEK's kmsProps are merged on top. */
-  kms?: Readonly<Record<string, KmsConfig>>;
+  kms?: KmsOptions;
   kekName: string;
   /** Journal file (default `kafka-csfle-rewrap-<kekName>.journal` in the working directory). */
   journalPath?: string;

@@ -9,7 +9,7 @@ import { create, fromBinary, isMessage, toBinary, type DescMessage, type Message
 import { SerdeError } from '../errors';
 import type { CodecContext, SchemaFormat } from '../rules/schema-format';
 import { compileProtobufPlan } from './plan';
-import { decodeIndexes, parseProtobufSchema, type ParsedProtobufSchema } from './schema';
+import { decodeIndexes, firstMessageName, parseProtobufSchema, type ParsedProtobufSchema } from './schema';
 
 /** Largest Protobuf body the deserializer decodes by default (bytes). */
 export const DEFAULT_MAX_PROTOBUF_BYTES = 16 * 1024 * 1024;
@@ -20,15 +20,6 @@ export interface ProtobufFormatOptions {
   messageType?: string;
   /** Largest body accepted by the deserializer (default {@link DEFAULT_MAX_PROTOBUF_BYTES}). */
   maxPayloadBytes?: number;
-}
-
-/** The record name of schema text (its first message's full name), best effort. */
-function firstMessageName(schema: string): string | undefined {
-  try {
-    return parseProtobufSchema(schema).recordFullName;
-  } catch {
-    return undefined;
-  }
 }
 
 function messageFor(parsed: ParsedProtobufSchema, name: string | undefined, ctx: CodecContext): DescMessage {

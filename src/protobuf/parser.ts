@@ -227,6 +227,21 @@ function applyMeta(meta: Meta, name: string, value: OptionValue): boolean {
   return true;
 }
 
+/** protoc's C escaping of a bytes default value (printable ASCII kept, the rest octal). */
+function cEscape(s: string): string {
+  let out = '';
+  for (const ch of s) {
+    const c = ch.charCodeAt(0);
+    if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (ch === '"' || ch === "'" || ch === '\\') out += `\\${ch}`;
+    else if (c >= 0x20 && c < 0x7f) out += ch;
+    else out += `\\${(c & 0xff).toString(8).padStart(3, '0')}`;
+  }
+  return out;
+}
+
 interface Scope {
   readonly proto3: boolean;
 }
@@ -249,7 +264,7 @@ function parseFieldOptions(p: Parser, field: FieldDescriptorProto): void {
       options.deprecated = value === true;
       hasOptions = true;
     } else if (name === 'json_name') field.jsonName = String(value);
-    else if (name === 'default') field.defaultValue = typeof value === 'boolean' ? String(value) : String(value);
+    else if (name === 'default') field.defaultValue = field.type === 12 ? cEscape(String(value)) : String(value);
   } while (p.accept(','));
   p.expect(']');
   if (hasMeta) {

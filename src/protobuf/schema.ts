@@ -46,6 +46,21 @@ function toFileProto(text: string, name: string): FileDescriptorProto {
   return parseProto(text, name);
 }
 
+/**
+ * The full name of the first message of schema text, read without resolving imports (record
+ * subject name strategies); `undefined` when the text does not parse or has no message.
+ */
+export function firstMessageName(schema: string): string | undefined {
+  try {
+    const proto = toFileProto(schema, 'schema.proto');
+    const first = proto.messageType[0];
+    if (!first) return undefined;
+    return proto.package ? `${proto.package}.${first.name}` : first.name;
+  } catch {
+    return undefined;
+  }
+}
+
 type Symbols = Map<string, 'message' | 'enum'>;
 
 function collectSymbols(file: FileDescriptorProto, into: Symbols): void {

@@ -18,6 +18,11 @@ export interface FieldPlan {
   readonly transform: ValueTransform | undefined;
   /** Full names of the selected fields (for docs, logs and tests). */
   readonly fieldPaths: readonly string[];
+  /**
+   * READ plans: fields the rule's tags select that hold no string/bytes value (a record, enum,
+   * number...), left as they are. (WRITE plans throw `UNSUPPORTED_FIELD_TYPE` instead.)
+   */
+  readonly unsupported?: readonly string[];
 }
 
 /** Options of a plan compilation. */

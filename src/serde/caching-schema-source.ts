@@ -162,13 +162,17 @@ export abstract class CachingSchemaSource implements SchemaSource {
       const wantMeta = hasMetadata(info.metadata);
       if (wantRules || wantMeta) {
         this.byId.delete(idKey(id, subject));
-        const back = await this.getById(id, subject);
-        const lostRules = wantRules && !hasRules(back.ruleSet);
-        const lostMeta = wantMeta && !hasMetadata(back.metadata);
-        if (lostRules || lostMeta) {
-          this.byId.delete(idKey(id, subject));
-          throw ruleSetDroppedError(registry, subject, id, { ruleSet: lostRules, metadata: lostMeta });
+        this.latest.delete(subject); // the registration may have added a version
+        const back = await this.fetchById(id, subject);
+        const version = await this.registeredVersion(subject, id, info, back);
+        if (!version) {
+          throw ruleSetDroppedError(registry, subject, id, {
+            ruleSet: wantRules && !hasRules(back.ruleSet),
+            metadata: wantMeta && !hasMetadata(back.metadata),
+          });
         }
+        // What this subject's records with this id are produced (and read) with.
+        this.byId.set(idKey(id, subject), version);
       }
       this.registered.set(key, id);
       this.looked.deletePrefix(`${subject}\u0000`); // the subject may have a newer matching version now
@@ -176,15 +180,62 @@ export abstract class CachingSchemaSource implements SchemaSource {
     });
   }
 
-  /** A schema by id, with metadata and rule set (pass the subject when known). */
+  /**
+   * A schema by id, with metadata and rule set (pass the subject when known). With a subject whose
+   * latest version has this id, that version's rule set and metadata are answered: registries that
+   * assign ids by schema text only (AxonOps) keep one id when a rule set is added to or changed on
+   * an unchanged schema, and answer the oldest version's rules by id. (On Confluent every version
+   * with one id has the same rules, so this changes nothing.)
+   */
   async getById(id: number, subject?: string): Promise<RegisteredSchema> {
     const hit = this.byId.get(idKey(id, subject));
     if (hit) return hit;
     return this.inflight.run(`id\u0000${id}\u0000${subject ?? ''}`, async () => {
-      const schema = await this.fetchById(id, subject);
+      let schema = await this.fetchById(id, subject);
+      if (subject !== undefined) {
+        const latest = await this.getLatest(subject).catch(() => undefined);
+        if (latest && latest.id === id && latest.version !== undefined) schema = { ...schema, ruleSet: latest.ruleSet, metadata: latest.metadata, version: latest.version };
+      }
       this.byId.set(idKey(id, subject), schema);
       return schema;
     });
+  }
+
+  /**
+   * After registering `info` (with rules or metadata) under `subject` and getting `id`: the version
+   * that carries them. The by-id answer when it does; otherwise, newest first, a version of the
+   * subject with this id whose rule set and metadata equal the request's, else one that has rules /
+   * metadata where the request has them. `undefined` when no version kept them: the registry
+   * dropped them (`RULE_SET_DROPPED`).
+   */
+  private async registeredVersion(subject: string, id: number, info: SchemaInfo, back: RegisteredSchema): Promise<RegisteredSchema | undefined> {
+    const wantRules = hasRules(info.ruleSet);
+    const wantMeta = hasMetadata(info.metadata);
+    const keeps = (s: RegisteredSchema): boolean => (!wantRules || hasRules(s.ruleSet)) && (!wantMeta || hasMetadata(s.metadata));
+    if (keeps(back) && sameContract(back, info)) return back;
+    let fallback = keeps(back) ? back : undefined;
+    let latest: RegisteredSchema | undefined;
+    try {
+      latest = await this.getLatest(subject);
+    } catch {
+      return fallback;
+    }
+    const newest = latest.version;
+    if (newest === undefined) return latest.id === id && keeps(latest) ? latest : fallback;
+    for (let v = newest; v >= 1; v--) {
+      let candidate: RegisteredSchema;
+      try {
+        candidate = v === newest ? latest : await this.getByVersion(subject, v);
+      } catch (err) {
+        if (err instanceof SchemaRegistryError && err.code === 'SCHEMA_NOT_FOUND') continue; // deleted version
+        throw err;
+      }
+      if (candidate.id !== id) continue;
+      const version = { ...candidate, subject, version: candidate.version ?? v };
+      if (keeps(version) && sameContract(version, info)) return version;
+      if (!fallback && keeps(version)) fallback = version;
+    }
+    return fallback;
   }
 
   /**

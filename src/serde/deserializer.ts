@@ -87,9 +87,9 @@ export class SchemaDeserializer<P extends ParsedSchemaBase, S = unknown> {
     const errCtx = ctx.id >= 0 ? { topic, subject: ctx.subject, schemaId: ctx.id } : { topic, subject: ctx.subject };
     const format = this.#core.format;
     const split = format.split(ctx.parsed, frame.payload, errCtx, frame.headerRest);
-    const body = ctx.steps.encoding.length === 0 ? split.body : await runReadPayloadSteps(ctx.steps.encoding, this.#core.keyRing, ctx.subject, split.body, errCtx);
+    const body = ctx.steps.encoding.length === 0 ? split.body : await runReadPayloadSteps(ctx.steps.encoding, this.#core.keyRing, ctx.subject, split.body, errCtx, this.#core.warnings);
     const value = format.decode(ctx.parsed, body, split.state, errCtx);
-    const plain = ctx.steps.domain.length === 0 ? value : await runReadFieldSteps(ctx.steps.domain, this.#core.keyRing, ctx.subject, value, errCtx);
+    const plain = ctx.steps.domain.length === 0 ? value : await runReadFieldSteps(ctx.steps.domain, this.#core.keyRing, ctx.subject, value, errCtx, this.#core.warnings);
     return format.finish(ctx.parsed, plain, errCtx);
   }
 
@@ -118,9 +118,9 @@ export class SchemaDeserializer<P extends ParsedSchemaBase, S = unknown> {
     const encryption: FieldEncryptionStatus[] = [];
     const split = format.split(ctx.parsed, frame.payload, errCtx, frame.headerRest);
     const body =
-      ctx.steps.encoding.length === 0 ? split.body : await runReadPayloadStepsWithStatus(ctx.steps.encoding, keyRing, ctx.subject, split.body, errCtx, encryption);
+      ctx.steps.encoding.length === 0 ? split.body : await runReadPayloadStepsWithStatus(ctx.steps.encoding, keyRing, ctx.subject, split.body, errCtx, encryption, this.#core.warnings);
     const value = format.decode(ctx.parsed, body, split.state, errCtx);
-    const plain = ctx.steps.domain.length === 0 ? value : await runReadFieldStepsWithStatus(ctx.steps.domain, keyRing, ctx.subject, value, errCtx, encryption);
+    const plain = ctx.steps.domain.length === 0 ? value : await runReadFieldStepsWithStatus(ctx.steps.domain, keyRing, ctx.subject, value, errCtx, encryption, this.#core.warnings);
     return { value: format.finish(ctx.parsed, plain, errCtx) as T, encryption };
   }
 

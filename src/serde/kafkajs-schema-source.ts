@@ -7,7 +7,6 @@
  *
  * @packageDocumentation
  */
-import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { INSPECT } from '../dek/http-transport';
 import { SchemaRegistryError } from '../errors';
 import { CachingSchemaSource, type Registration } from './caching-schema-source';
@@ -55,7 +54,7 @@ export class KafkajsSchemaSource extends CachingSchemaSource {
    * @param registry an `@kafkajs/confluent-schema-registry` `SchemaRegistry` instance.
    * @param options cache knobs.
    */
-  constructor(registry: SchemaRegistry | KafkajsSchemaRegistryLike, options: KafkajsSchemaSourceOptions = {}) {
+  constructor(registry: KafkajsSchemaRegistryLike, options: KafkajsSchemaSourceOptions = {}) {
     const api = (registry as unknown as { api?: KafkajsApi } | undefined)?.api;
     if (!api || !api.Subject || !api.Schema) {
       throw new SchemaRegistryError(

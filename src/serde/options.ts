@@ -3,12 +3,12 @@
  *
  * @packageDocumentation
  */
-import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { LoggerOption } from '../observe/logger';
 import type { TelemetryOptions } from '../observe/telemetry';
 import type { KeyRingLogger, KeyRingPolicy } from '../dek/key-ring';
 import type { DekRegistry } from '../dek/model';
 import type { KmsConfig } from '../kms/driver';
+import type { KmsOptions } from '../kms/options';
 import type { RuleOverride } from '../rules/actions';
 import type { Metadata, RuleSet } from '../rules/model';
 import type { RegistryHttpOptions } from '../dek/http-options';
@@ -33,7 +33,9 @@ export type DekUseListener = (direction: 'READ' | 'WRITE', dekVersion: number, k
 
 /**
  * Key ring (DEK cache) tuning: `capacity`, `maxKeyAgeMs`, `maxEncryptionsPerDek`, `failureTtlMs`,
- * `latestTtlMs`, `retryAfterMs` (see {@link KeyRingPolicy} for each default).
+ * `latestTtlMs`, `retryAfterMs` (see {@link KeyRingPolicy} for each default). The serde also
+ * remembers schema ids / GUIDs that could not be fetched for `failureTtlMs`, and logs an
+ * `onFailure: NONE` failure at most once per (rule, subject, error code) and `failureTtlMs`.
  */
 export interface KeyRingOptions extends KeyRingPolicy {}
 
@@ -43,11 +45,11 @@ export interface SerdeOptions extends TelemetryOptions {
    * Schema source: an {@link SchemaSource} (e.g. `InMemorySchemaRegistry`), an
    * `@kafkajs/confluent-schema-registry` `SchemaRegistry` instance, or HTTP settings.
    */
-  schemaRegistry: SchemaSource | SchemaRegistry | KafkajsSchemaRegistryLike | RegistryHttpOptions;
+  schemaRegistry: SchemaSource | KafkajsSchemaRegistryLike | RegistryHttpOptions;
   /** DEK registry: an instance (e.g. `InMemoryDekRegistry`) or HTTP settings. */
   dekRegistry: DekRegistry | RegistryHttpOptions;
   /** Per-kmsType driver configuration, e.g. `{ 'local-kms': { secret } }`. */
-  kms?: Readonly<Record<string, KmsConfig>>;
+  kms?: KmsOptions;
   /**
    * A rule set supplied locally, for registries that cannot store rule sets (Karapace,
    * Redpanda) or to pin rules client-side. Used when the registered schema has none.
@@ -87,10 +89,16 @@ export interface SerializerOptions extends SerdeOptions {
 /** Options of {@link AvroDeserializer}. */
 export interface DeserializerOptions extends SerdeOptions {}
 
-/** The parts of `@kafkajs/confluent-schema-registry`'s `SchemaRegistry` used by the adapter. */
+/**
+ * An `@kafkajs/confluent-schema-registry` `SchemaRegistry` instance, described by a few of its
+ * public methods so these declarations never import that package's types (it is an optional
+ * peer). The adapter uses the instance's REST resources (`api`) at run time.
+ */
 export interface KafkajsSchemaRegistryLike {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  api: any;
+  register(...args: any[]): Promise<{ id: number }>;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  register: (...args: any[]) => Promise<{ id: number }>;
+  encode(...args: any[]): Promise<Buffer>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  decode(...args: any[]): Promise<any>;
 }

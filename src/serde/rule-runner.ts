@@ -11,6 +11,7 @@ import type { DekCipher } from '../crypto/dek-cipher';
 import type { DekUsageCounters } from '../observe/stats';
 import type { Direction } from '../rules/actions';
 import type { RuleStep } from './rule-steps';
+import type { WarnOnce } from './warn-once';
 
 const MAX_VERSION_LOADS = 64;
 
@@ -80,6 +81,35 @@ function readLeaf(step: RuleStep, keyRing: KeyRing, subject: string): FieldLeaf 
 }
 
 /**
+ * A rule with `onFailure: NONE` failed: the record goes on (in clear on write, with ciphertext on
+ * read). Logged once per (rule, subject, error code) and `failureTtlMs`, never per record and
+ * never with values.
+ */
+function warnNone(warnings: WarnOnce | undefined, step: RuleStep, err: unknown, ctx: CsfleErrorContext, direction: 'WRITE' | 'READ'): void {
+  if (!warnings) return;
+  const code = err instanceof CsfleError ? err.code : 'RULE_FAILED';
+  const key = `none\u0000${step.rule.name}\u0000${ctx.subject ?? ''}\u0000${code}\u0000${direction}`;
+  if (!warnings.due(key)) return;
+  const inner = err instanceof CsfleError ? err.context : {};
+  warnings.warn(
+    key,
+    direction === 'WRITE'
+      ? `Rule '${step.rule.name}' failed (${code}) and its onFailure is NONE: records are produced with the fields it should encrypt in clear`
+      : `Rule '${step.rule.name}' failed (${code}) and its onFailure is NONE: records are returned with the fields it encrypts left as ciphertext`,
+    {
+      ruleName: step.rule.name,
+      code,
+      ...(ctx.topic !== undefined ? { topic: ctx.topic } : {}),
+      ...(ctx.subject !== undefined ? { subject: ctx.subject } : {}),
+      ...(ctx.schemaId !== undefined ? { schemaId: ctx.schemaId } : {}),
+      ...((inner.kekName ?? step.params?.kekName) !== undefined ? { kekName: inner.kekName ?? step.params?.kekName } : {}),
+      ...(inner.dekVersion !== undefined ? { dekVersion: inner.dekVersion } : {}),
+      ...(inner.fieldPath !== undefined ? { fieldPath: inner.fieldPath } : {}),
+    },
+  );
+}
+
+/**
  * Applies each step in turn to the running value. A field step without fields to transform is
  * skipped; a step without executor, or one that throws, fails the record when its `onFailure` is
  * `ERROR` and is passed over otherwise. `apply` answers synchronously when its key is cached.
@@ -90,6 +120,7 @@ async function runSteps<T>(
   ctx: CsfleErrorContext,
   keyRing: KeyRing,
   direction: Direction,
+  warnings: WarnOnce | undefined,
   apply: (step: RuleStep, value: T) => T | Promise<T>,
 ): Promise<T> {
   let v = value;
@@ -97,7 +128,7 @@ async function runSteps<T>(
     if (step.kind === 'field' && !step.transform) continue;
     if (step.kind === 'unsupported') {
       const err = unsupported(step, ctx);
-      reportFailure(keyRing, step, err, ctx, direction);
+      reportFailure(keyRing, step, err, ctx, direction, warnings);
       if (step.onFailure === 'ERROR') throw err;
       continue;
     }
@@ -105,7 +136,7 @@ async function runSteps<T>(
       const out = apply(step, v);
       v = out instanceof Promise ? await out : out;
     } catch (err) {
-      reportFailure(keyRing, step, err, ctx, direction);
+      reportFailure(keyRing, step, err, ctx, direction, warnings);
       if (step.onFailure === 'ERROR') throw failure(step, err, ctx);
     }
   }
@@ -114,9 +145,17 @@ async function runSteps<T>(
 
 /**
  * A step failed: counted by error code; under `onFailure: NONE` the record goes on (in clear on
- * write, with ciphertext on read), counted and audited as a pass-through. Off the hot path.
+ * write, with ciphertext on read): counted, audited and warned about as a pass-through (the audit
+ * event and the warning once per rule, subject and code per period). Off the hot path.
  */
-export function reportFailure(keyRing: KeyRing, step: RuleStep, err: unknown, ctx: CsfleErrorContext, direction: Direction): void {
+export function reportFailure(
+  keyRing: KeyRing,
+  step: RuleStep,
+  err: unknown,
+  ctx: CsfleErrorContext,
+  direction: Direction,
+  warnings: WarnOnce | undefined,
+): void {
   const t = keyRing.telemetry;
   const code = err instanceof CsfleError ? err.code : 'RULE_FAILED';
   t.metrics.failure(code, direction);
@@ -130,6 +169,7 @@ export function reportFailure(keyRing: KeyRing, step: RuleStep, err: unknown, ct
     ...(kekName !== undefined ? { kekName } : {}),
     ...(ctx.topic !== undefined ? { topic: ctx.topic } : {}),
   });
+  warnNone(warnings, step, err, ctx, direction);
 }
 
 /**
@@ -201,13 +241,13 @@ async function loadVersionsAndRun<T>(
 }
 
 /** Runs WRITE field steps; returns the transformed copy of `value` (input untouched). */
-export function runWriteFieldSteps(steps: readonly RuleStep[], keyRing: KeyRing, value: unknown, ctx: CsfleErrorContext): Promise<unknown> {
-  return runSteps(steps, value, ctx, keyRing, 'WRITE', (step, v) => withWriteKey(step, keyRing, (leaf) => step.transform!(v, leaf)));
+export function runWriteFieldSteps(steps: readonly RuleStep[], keyRing: KeyRing, value: unknown, ctx: CsfleErrorContext, warnings?: WarnOnce): Promise<unknown> {
+  return runSteps(steps, value, ctx, keyRing, 'WRITE', warnings, (step, v) => withWriteKey(step, keyRing, (leaf) => step.transform!(v, leaf)));
 }
 
 /** Runs WRITE payload steps (ENCRYPT_PAYLOAD) on the encoded payload. */
-export function runWritePayloadSteps(steps: readonly RuleStep[], keyRing: KeyRing, payload: Buffer, ctx: CsfleErrorContext): Promise<Buffer> {
-  return runSteps(steps, payload, ctx, keyRing, 'WRITE', (step, p) =>
+export function runWritePayloadSteps(steps: readonly RuleStep[], keyRing: KeyRing, payload: Buffer, ctx: CsfleErrorContext, warnings?: WarnOnce): Promise<Buffer> {
+  return runSteps(steps, payload, ctx, keyRing, 'WRITE', warnings, (step, p) =>
     withWriteKey(step, keyRing, (leaf) => {
       const out = leaf(p, '') as Buffer;
       countPayload(step.lastWriteKey?.cipher, true);
@@ -217,13 +257,13 @@ export function runWritePayloadSteps(steps: readonly RuleStep[], keyRing: KeyRin
 }
 
 /** Runs READ field steps (already in reverse order); `value` is freshly decoded. */
-export function runReadFieldSteps(steps: readonly RuleStep[], keyRing: KeyRing, subject: string, value: unknown, ctx: CsfleErrorContext): Promise<unknown> {
-  return runSteps(steps, value, ctx, keyRing, 'READ', (step, v) => withReadKeys(step, keyRing, subject, (leaf) => step.transform!(v, leaf)));
+export function runReadFieldSteps(steps: readonly RuleStep[], keyRing: KeyRing, subject: string, value: unknown, ctx: CsfleErrorContext, warnings?: WarnOnce): Promise<unknown> {
+  return runSteps(steps, value, ctx, keyRing, 'READ', warnings, (step, v) => withReadKeys(step, keyRing, subject, (leaf) => step.transform!(v, leaf)));
 }
 
 /** Runs READ payload steps (already in reverse order) on the framed payload. */
-export function runReadPayloadSteps(steps: readonly RuleStep[], keyRing: KeyRing, subject: string, payload: Buffer, ctx: CsfleErrorContext): Promise<Buffer> {
-  return runSteps(steps, payload, ctx, keyRing, 'READ', (step, p) =>
+export function runReadPayloadSteps(steps: readonly RuleStep[], keyRing: KeyRing, subject: string, payload: Buffer, ctx: CsfleErrorContext, warnings?: WarnOnce): Promise<Buffer> {
+  return runSteps(steps, payload, ctx, keyRing, 'READ', warnings, (step, p) =>
     withReadKeys(step, keyRing, subject, (leaf) => {
       const out = leaf(p, '') as Buffer;
       countPayload(step.lastReadCipher, false);

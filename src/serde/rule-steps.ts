@@ -7,12 +7,14 @@
  */
 import type { DekCipher } from '../crypto/dek-cipher';
 import type { WriteKey, WriteKeyRequest } from '../dek/key-ring';
+import { CsfleError } from '../errors';
 import { actionFor, applyOverrides, enabledForClients, ruleRunsIn, type Direction, type RuleAction, type RuleOverride } from '../rules/actions';
 import { encryptParams, type EncryptParams } from '../rules/encrypt-params';
 import type { FieldLeaf } from '../rules/field-cipher';
 import type { Metadata, Rule, RuleSet } from '../rules/model';
 import type { FieldPlan, PlanOptions, ValueTransform } from '../rules/schema-format';
 import { TagResolver } from '../rules/tag-resolver';
+import type { WarnOnce } from './warn-once';
 import type { DekUseListener } from './options';
 
 /** One rule, ready to run. */
@@ -48,6 +50,10 @@ export interface RuleStepsInput {
   overrides: readonly RuleOverride[] | undefined;
   subject: string;
   direction: Direction;
+  /** True for a key serde (AES-GCM rules then get a warning: keys must encrypt deterministically). */
+  isKey?: boolean;
+  /** Where compile-time warnings go (once per serde). */
+  warnings?: WarnOnce;
   onDekUse?: DekUseListener | undefined;
 }
 
@@ -55,6 +61,31 @@ export interface RuleStepsInput {
 export interface CompiledSteps {
   domain: RuleStep[];
   encoding: RuleStep[];
+}
+
+/** Once per serde: an AES-GCM rule on a key serde makes one Kafka key encrypt to different bytes each time. */
+function warnGcmKey(input: RuleStepsInput, rule: Rule): void {
+  input.warnings?.warn(
+    `gcm-key\u0000${rule.name}`,
+    `Rule '${rule.name}' encrypts a Kafka key with AES-GCM: the same key encrypts to different bytes each time, which breaks ` +
+      "partitioning and log compaction. Use 'encrypt.dek.algorithm': 'AES256_SIV' (deterministic) for key serdes",
+    { ruleName: rule.name, subject: input.subject },
+    Infinity,
+  );
+}
+
+/**
+ * Once per serde: tagged fields the rule cannot decrypt because they hold no string/bytes value;
+ * other clients (Confluent) write them in clear, so they are read as they are.
+ */
+function warnUnsupported(input: RuleStepsInput, rule: Rule, paths: readonly string[]): void {
+  input.warnings?.warn(
+    `unsupported\u0000${rule.name}\u0000${paths.join(',')}`,
+    `Rule '${rule.name}' selects field(s) that cannot be encrypted (not string or bytes): ${paths.join(', ')}. ` +
+      'Records written by other clients carry them in clear; they are read as they are (kafka-csfle refuses to produce such records)',
+    { ruleName: rule.name, subject: input.subject, fieldPaths: [...paths] },
+    Infinity,
+  );
 }
 
 /** Compiles the rule set for one direction. READ steps come back already reversed. */
@@ -83,8 +114,16 @@ export function compileRuleSteps(input: RuleStepsInput): CompiledSteps {
         algorithm: params.algorithm,
         expiryDays: params.expiryDays,
       };
+      if (input.isKey && params.algorithm !== 'AES256_SIV') warnGcmKey(input, rule);
       if (allowed === 'ENCRYPT') {
-        const plan = input.plan(tags, { ruleTags: rule.tags ?? [], direction });
+        let plan: FieldPlan;
+        try {
+          plan = input.plan(tags, { ruleTags: rule.tags ?? [], direction });
+        } catch (err) {
+          if (err instanceof CsfleError) throw err.withContext({ ruleName: rule.name }, `${err.detail} (rule '${rule.name}')`);
+          throw err;
+        }
+        if (plan.unsupported) warnUnsupported(input, rule, plan.unsupported);
         steps.push({ rule, kind: 'field', onFailure, params, transform: plan.transform, fieldPaths: plan.fieldPaths, writeRequest, onDekUse: input.onDekUse });
       } else {
         steps.push({ rule, kind: 'payload', onFailure, params, transform: undefined, fieldPaths: [], writeRequest, onDekUse: input.onDekUse });

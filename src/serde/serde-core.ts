@@ -5,18 +5,26 @@
  * @packageDocumentation
  */
 import { KeyRing } from '../dek/key-ring';
+import { LruCache } from '../dek/rest-cache';
 import type { SerdeStats } from '../observe/stats';
 import { Telemetry } from '../observe/telemetry';
 import type { DekRegistry } from '../dek/model';
 import { CsfleError, SchemaRegistryError, SerdeError } from '../errors';
 import type { Direction } from '../rules/actions';
 import type { Metadata, RuleSet } from '../rules/model';
-import type { NamedSchema, ParsedSchemaBase, SchemaFormat } from '../rules/schema-format';
+import type { FieldPlan, NamedSchema, ParsedSchemaBase, PlanOptions, SchemaFormat } from '../rules/schema-format';
+import type { TagResolver } from '../rules/tag-resolver';
 import type { SerdeOptions } from './options';
 import { compileRuleSteps, type CompiledSteps } from './rule-steps';
 import type { RegisteredSchema, SchemaInfo, SchemaSource } from './schema-source';
 import { instrumentedSchemaSource } from './instrumented-source';
 import { resolveDekRegistry, resolveSchemaSource } from './sources';
+import { WarnOnce } from './warn-once';
+
+/** Default of `keyRing.failureTtlMs`: how long a failed schema fetch (or rule failure warning) is remembered. */
+export const DEFAULT_FAILURE_TTL_MS = 30_000;
+/** Most remembered schema-fetch failures and distinct parsed schemas. */
+const SCHEMA_CACHE_CAPACITY = 1000;
 
 /** A schema ready for records: the parsed schema (per format) and compiled rule steps. */
 export interface SchemaContext<P extends ParsedSchemaBase = ParsedSchemaBase> {
@@ -33,8 +41,10 @@ export interface SchemaContext<P extends ParsedSchemaBase = ParsedSchemaBase> {
 
 /** A fetched and parsed schema. */
 interface ParsedSchema<P> {
+  /** Shared by every id and subject with the same schema text and references. */
   parsed: P;
-  schema: RegisteredSchema;
+  /** What the context needs from the registered schema (not its text: the parse is shared). */
+  schema: Pick<RegisteredSchema, 'id' | 'ruleSet' | 'metadata'>;
 }
 
 /** Shared machinery of the serializers and deserializers of every format. */
@@ -45,11 +55,15 @@ export class SerdeCore<P extends ParsedSchemaBase = ParsedSchemaBase, S = unknow
   readonly keyRing: KeyRing;
   readonly options: SerdeOptions;
   readonly #parsed = new Map<string, Promise<ParsedSchema<P>>>();
-  /**
-   * Parsed schemas by text (with references): one schema id serving many subjects (one per topic)
-   * is parsed once, so memory per subject stays flat.
-   */
-  readonly #byText = new Map<string, P>();
+  /** Parsed schemas by text and references: one parse per schema, however many ids and subjects. */
+  readonly #byText = new LruCache<P>(SCHEMA_CACHE_CAPACITY);
+  /** Compiled field plans per parsed schema, by metadata tags, rule tags and direction. */
+  readonly #plans = new WeakMap<P, Map<string, FieldPlan>>();
+  /** Schema fetches that failed (unknown id or GUID...), remembered for `failureTtlMs`. */
+  readonly #failures = new LruCache<unknown>(SCHEMA_CACHE_CAPACITY);
+  readonly #failureTtlMs: number;
+  /** Warnings logged once per key and `failureTtlMs` (never per record). */
+  readonly warnings: WarnOnce;
 
   constructor(format: SchemaFormat<P, S>, options: SerdeOptions) {
     this.format = format;
@@ -71,6 +85,8 @@ export class SerdeCore<P extends ParsedSchemaBase = ParsedSchemaBase, S = unknow
       ...(options.kms !== undefined ? { kms: options.kms } : {}),
       telemetry,
     });
+    this.#failureTtlMs = options.keyRing?.failureTtlMs ?? DEFAULT_FAILURE_TTL_MS;
+    this.warnings = new WarnOnce(this.keyRing.telemetry.logger, this.#failureTtlMs);
   }
 
   /** The serde's counters: the key ring's, and the rules' failures and pass-throughs. */
@@ -107,6 +123,9 @@ export class SerdeCore<P extends ParsedSchemaBase = ParsedSchemaBase, S = unknow
   #parse(key: string, fetch: () => Promise<RegisteredSchema>, ctx: { schemaId?: number }): Promise<ParsedSchema<P>> {
     let pending = this.#parsed.get(key);
     if (!pending) {
+      // A stream of poison records naming an unknown id costs one fetch per failureTtlMs.
+      const failed = this.#failures.get(key);
+      if (failed !== undefined) return Promise.reject(failed);
       pending = (async () => {
         const schema = await fetch();
         const type = schema.schemaType ?? 'AVRO';
@@ -114,15 +133,40 @@ export class SerdeCore<P extends ParsedSchemaBase = ParsedSchemaBase, S = unknow
           throw new SchemaRegistryError('SCHEMA_NOT_FOUND', `Schema type ${type} cannot be read by the ${this.format.schemaType} serde`, ctx);
         }
         const refs = await this.#referencedSchemas(schema, new Set());
-        const textKey = refs.length === 0 ? schema.schema : `${schema.schema}\u0000${JSON.stringify(refs)}`;
-        let parsed = this.#byText.get(textKey);
-        if (!parsed) this.#byText.set(textKey, (parsed = this.format.parse(schema.schema, refs)));
-        return { parsed, schema };
+        return { parsed: this.#parseShared(schema.schema, refs), schema: { id: schema.id, ruleSet: schema.ruleSet, metadata: schema.metadata } };
       })();
-      pending.catch(() => this.#parsed.delete(key));
+      pending.catch((err: unknown) => {
+        this.#parsed.delete(key);
+        // Transient failures (registry down) are not remembered; answers such as "not found" are.
+        if (err instanceof CsfleError && !err.retryable) this.#failures.set(key, err, this.#failureTtlMs);
+      });
       this.#parsed.set(key, pending);
     }
     return pending;
+  }
+
+  /** Parses schema text with references once, whichever ids and subjects carry it. */
+  #parseShared(text: string, refs: NamedSchema[]): P {
+    const key = refs.length === 0 ? text : JSON.stringify([text, refs]);
+    let parsed = this.#byText.get(key);
+    if (!parsed) {
+      parsed = this.format.parse(text, refs);
+      this.#byText.set(key, parsed);
+    }
+    return parsed;
+  }
+
+  /** The field plan of one rule over a parsed schema, compiled once per tags and direction. */
+  #plan(parsed: P, metadataTags: unknown, tags: TagResolver, options: PlanOptions): FieldPlan {
+    let plans = this.#plans.get(parsed);
+    if (!plans) this.#plans.set(parsed, (plans = new Map()));
+    const key = JSON.stringify([metadataTags ?? null, options.ruleTags ?? [], options.direction]);
+    let plan = plans.get(key);
+    if (!plan) {
+      plan = this.format.plan(parsed, tags, options);
+      plans.set(key, plan);
+    }
+    return plan;
   }
 
   /**
@@ -141,13 +185,15 @@ export class SerdeCore<P extends ParsedSchemaBase = ParsedSchemaBase, S = unknow
     const metadata = mergeMetadata(this.options.metadata, parsed.schema.metadata);
     try {
       const steps = compileRuleSteps({
-        plan: (tags, options) => this.format.plan(parsed.parsed, tags, options),
+        plan: (tags, options) => this.#plan(parsed.parsed, metadata?.tags, tags, options),
         inlineTags: parsed.parsed.inlineTags,
         ruleSet,
         metadata,
         overrides: this.options.ruleOverrides,
         subject: subj,
         direction,
+        isKey: this.options.isKey ?? false,
+        warnings: this.warnings,
         onDekUse: this.options.onDekUse,
       });
       return { id, ...(guid !== undefined ? { guid } : {}), subject: subj, parsed: parsed.parsed, recordFullName: parsed.parsed.recordFullName, steps };

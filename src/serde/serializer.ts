@@ -57,9 +57,9 @@ export class SchemaSerializer<P extends ParsedSchemaBase, S = unknown> {
     const format = this.#core.format;
     const errCtx = { topic, subject: ctx.subject, schemaId: ctx.id };
     const record = format.prepare(ctx.parsed, value, errCtx);
-    const transformed = ctx.steps.domain.length === 0 ? record : await runWriteFieldSteps(ctx.steps.domain, this.#core.keyRing, record, errCtx);
+    const transformed = ctx.steps.domain.length === 0 ? record : await runWriteFieldSteps(ctx.steps.domain, this.#core.keyRing, record, errCtx, this.#core.warnings);
     let payload = format.encode(ctx.parsed, transformed, errCtx);
-    if (ctx.steps.encoding.length > 0) payload = await runWritePayloadSteps(ctx.steps.encoding, this.#core.keyRing, payload, errCtx);
+    if (ctx.steps.encoding.length > 0) payload = await runWritePayloadSteps(ctx.steps.encoding, this.#core.keyRing, payload, errCtx, this.#core.warnings);
     return frame(ctx.id, payload, format.prefix(ctx.parsed, record));
   }
 

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const seed = arg('seed', Date.now() % 2 ** 31);
   const scenarios = await buildScenarios(seed);
   const line = (done: number, r: FuzzReport): string =>
-    `${done.toLocaleString('en-US')} inputs, ${r.incidents.length} incidents, max ${r.maxMs.toFixed(1)} ms, ${Math.round((done / r.elapsedMs) * 1000).toLocaleString('en-US')}/s`;
+    `${done.toLocaleString('en-US')} inputs, ${r.incidents.length} incidents, max ${r.maxCpuMs.toFixed(1)} ms CPU / ${r.maxMs.toFixed(1)} ms wall, ${Math.round((done / r.elapsedMs) * 1000).toLocaleString('en-US')}/s`;
   const report = await fuzz(scenarios, count, seed, (done, r) => process.stderr.write(`${line(done, r)}\n`));
   console.log(JSON.stringify({ seed, scenarios: scenarios.map((s) => s.name), ...report }, null, 2));
   process.exitCode = report.incidents.length > 0 ? 1 : 0;

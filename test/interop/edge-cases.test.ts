@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { plain, rawDecode } from './fixtures';
 import { ConfluentSide, encryptRuleSet, mirrorKeysToConfluent, mirrorKeysToOurs, OurSide, schemaInfo } from './helpers';
-import type { Metadata } from '../../src/index';
+import { CsfleError, type Metadata } from '../../src/index';
 
 const topic = 'edge';
 const subject = `${topic}-value`;
@@ -69,17 +69,6 @@ const shapes: { name: string; schema: object; metadata?: Metadata; values: unkno
     values: [{ geo: { lat: '51.5', lon: '-0.12' }, lat: 'not tagged: com.shop.Order.lat' }],
     encrypted: true,
   },
-  {
-    name: 'a tagged record-typed field encrypts nothing (tags do not propagate into records)',
-    schema: {
-      type: 'record',
-      name: 'P',
-      namespace: 'n',
-      fields: [{ name: 'a', type: { type: 'record', name: 'A', fields: [{ name: 's', type: 'string' }] }, 'confluent:tags': PII }],
-    },
-    values: [{ a: { s: 'visible' } }],
-    encrypted: false,
-  },
 ];
 
 describe.each(shapes)('$name', ({ schema, metadata, values, encrypted }) => {
@@ -109,7 +98,7 @@ describe.each(shapes)('$name', ({ schema, metadata, values, encrypted }) => {
 });
 
 describe('write-side policies where kafka-csfle differs from Confluent JS 1.10.1 (reads still interoperate)', () => {
-  it('a tagged ["null","int"] union holding an int: Confluent JS fails the write; ours leaves it as is (Java behaviour)', async () => {
+  it('a tagged ["null","int"] union: both refuse the write (ours at schema compile time, naming field and rule)', async () => {
     const schema = { type: 'record', name: 'P', namespace: 'n', fields: [{ name: 'i', type: ['null', 'int'], 'confluent:tags': PII }, { name: 's', type: 'string', 'confluent:tags': PII }] };
     const info = schemaInfo(schema, encryptRuleSet('AES256_SIV'));
     const value = { i: 7, s: 'secret' };
@@ -118,10 +107,44 @@ describe('write-side policies where kafka-csfle differs from Confluent JS 1.10.1
     await expect(confluent.serialize(confluent.serializer(), topic, value)).rejects.toThrow(/INT not supported/);
     const ours = new OurSide();
     await ours.schemas.register(subject, info, { id });
-    const mine = await ours.serializer().serialize(topic, value);
-    expect((rawDecode(schema, mine) as { i: number }).i).toBe(7);
-    await mirrorKeysToConfluent(ours, confluent, subject, 'AES256_SIV');
-    expect(plain(await confluent.deserializer().deserialize(topic, mine))).toEqual(value);
+    const err = await ours.serializer().serialize(topic, { i: null, s: 'secret' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'UNSUPPORTED_FIELD_TYPE', context: { fieldPath: 'n.P.i', ruleName: 'encrypt-pii' } });
+  });
+
+  it('a tagged record-typed field: Confluent writes it in clear; ours refuses the write, and reads theirs with one warning', async () => {
+    const schema = {
+      type: 'record',
+      name: 'P',
+      namespace: 'n',
+      fields: [
+        { name: 'a', type: { type: 'record', name: 'A', fields: [{ name: 's', type: 'string' }] }, 'confluent:tags': PII },
+        { name: 'list', type: { type: 'array', items: 'A' }, 'confluent:tags': PII },
+        { name: 'secret', type: 'string', 'confluent:tags': PII },
+      ],
+    };
+    const info = schemaInfo(schema, encryptRuleSet('AES256_SIV'));
+    const value = { a: { s: 'visible' }, list: [{ s: 'also visible' }], secret: 'hidden' };
+    const confluent = new ConfluentSide();
+    const id = await confluent.register(subject, info);
+    const theirs = await confluent.serialize(confluent.serializer(), topic, value);
+    expect(plain(rawDecode(schema, theirs))).toMatchObject({ a: { s: 'visible' }, list: [{ s: 'also visible' }] });
+
+    const ours = new OurSide();
+    await ours.schemas.register(subject, info, { id });
+    const err = (await ours.serializer().serialize(topic, value).catch((e: unknown) => e)) as CsfleError;
+    expect(err).toBeInstanceOf(CsfleError);
+    expect(err.code).toBe('UNSUPPORTED_FIELD_TYPE');
+    expect(err.context).toMatchObject({ fieldPath: 'n.P.a', ruleName: 'encrypt-pii', subject });
+    expect(err.message).toContain("rule 'encrypt-pii'");
+    expect(err.message).not.toContain('visible');
+
+    await mirrorKeysToOurs(confluent, ours, subject, 'AES256_SIV');
+    const warnings: { message: string; context: unknown }[] = [];
+    const deser = ours.deserializer({ logger: { warn: (message, context) => warnings.push({ message, context }) } });
+    for (let i = 0; i < 20; i++) expect(plain(await deser.deserialize(topic, theirs))).toEqual(plain(value));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toContain('n.P.a, n.P.list');
+    expect(JSON.stringify(warnings)).not.toMatch(/visible|hidden/);
   });
 
   it('a rule with empty tags over a record with an int field: Confluent JS fails the write; ours encrypts every string/bytes field', async () => {

@@ -92,4 +92,17 @@ describe('shredDeks', () => {
     const reader = new AvroDeserializer({ schemaRegistry, dekRegistry, kms });
     expect(await reader.deserialize('k1-a', world.records.get('k1-a')![2]!).catch((e: unknown) => e)).toMatchObject({ code: 'DEK_NOT_FOUND' });
   });
+
+  it('a consumer that was already running loses the shredded key within keyRing.maxKeyAgeMs', async () => {
+    const schemaRegistry = new InMemorySchemaRegistry();
+    const dekRegistry = new InMemoryDekRegistry();
+    const world = await writeWorld({ schemaRegistry: () => schemaRegistry, dekRegistry, dekRegistryForSerde: () => dekRegistry, kek: 'k2', kmsType: 'local-kms', kmsKeyId: 'k', kms });
+    const running = new AvroDeserializer({ schemaRegistry, dekRegistry, kms, keyRing: { maxKeyAgeMs: 1_000 } });
+    const record = world.records.get('k2-b')![0]!;
+    expect(await running.deserialize('k2-b', record)).toEqual(world.values.get('k2-b')![0]);
+    await shredDeks({ dekRegistry, kekName: 'k2', subject: 'k2-b-value' });
+    expect(await running.deserialize('k2-b', record)).toEqual(world.values.get('k2-b')![0]); // still in memory
+    await new Promise((ok) => setTimeout(ok, 1_500));
+    expect(await running.deserialize('k2-b', record).catch((e: unknown) => e)).toMatchObject({ code: 'DEK_NOT_FOUND' });
+  });
 });

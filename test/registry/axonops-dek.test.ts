@@ -251,6 +251,26 @@ describe('AxonOps deviations from Confluent (documented in docs/dek-registry.md)
     expect(k).toMatchObject({ doc: 'keep', kmsProps: { a: 'b' } });
   });
 
+  it('the algorithm is not part of a DEK identity: AES256_SIV v1 then AES256_GCM v1 for one KEK and subject -> 409, then 404 on read (Confluent: two DEKs)', async () => {
+    const kek = await newKek();
+    const subject = uniq('s');
+    await client.registerDek(kek, { subject, version: 1, algorithm: 'AES256_SIV', encryptedKeyMaterial: 'AAAA' });
+    const e = await rejection(client.registerDek(kek, { subject, version: 1, algorithm: 'AES256_GCM', encryptedKeyMaterial: 'BBBB' }));
+    expect(e.code).toBe('CONFLICT');
+    expect(await fresh().getDek(kek, subject, { version: 1, algorithm: 'AES256_GCM' })).toBeUndefined();
+    expect(await fresh().getDek(kek, subject, { version: 1, algorithm: 'AES256_SIV' })).toMatchObject({ version: 1, algorithm: 'AES256_SIV' });
+  });
+
+  it('GET /keks?subjectPrefix= ignores the filter (Confluent: only KEKs with DEKs under those subjects)', async () => {
+    const withDek = await newKek();
+    const without = await newKek();
+    const subject = uniq('only');
+    await client.registerDek(withDek, { subject, encryptedKeyMaterial: 'AAAA' });
+    const listed = await fresh().listKeks({ subjectPrefix: [subject] });
+    expect(listed).toContain(withDek);
+    expect(listed).toContain(without);
+  });
+
   it('re-creating a soft-deleted DEK with the same material is a 409 (Confluent: acts as undelete)', async () => {
     const kek = await newKek();
     await client.registerDek(kek, { subject: 's', encryptedKeyMaterial: 'AAAA' });

@@ -121,6 +121,16 @@ describe('JsonSerializer / JsonDeserializer', () => {
     expect((await failure(avro.deserialize('c', bytes))).message).toContain('JSON cannot be read by the AVRO serde');
   });
 
+  it('record subject name strategies use the schema title; a key serde uses <topic>-key', async () => {
+    const { schemaRegistry, ser, deser } = setup();
+    const bytes = await ser({ subjectNameStrategy: 'topic-record' }).serialize('c', customer);
+    expect(await schemaRegistry.getLatest('c-Customer')).toMatchObject({ id: bytes.readInt32BE(1), schemaType: 'JSON' });
+    expect(await deser({ subjectNameStrategy: 'topic-record' }).deserialize('c', bytes)).toEqual(customer);
+    const key = await ser({ isKey: true }).serialize('c', customer);
+    expect(await schemaRegistry.getLatest('c-key')).toMatchObject({ id: key.readInt32BE(1) });
+    expect(await deser({ isKey: true }).deserialize('c', key)).toEqual(customer);
+  });
+
   it('fuzz: mutated and random frames resolve to a value or reject with a CsfleError', async () => {
     const { ser, deser } = setup();
     const d = deser({ validate: true });

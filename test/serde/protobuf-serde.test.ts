@@ -142,6 +142,16 @@ describe('ProtobufSerializer / ProtobufDeserializer', () => {
     expect(plain(await deser().deserialize('pagers', bytes))).toEqual({ number: 'P-12345' });
   });
 
+  it('record subject name strategy uses the first message; an unknown messageType is a typed error', async () => {
+    const { schemaRegistry, ser, deser } = await setup();
+    const bytes = await ser({ subjectNameStrategy: 'record' }).serialize('people', person);
+    expect(await schemaRegistry.getLatest('people.v1.Person')).toMatchObject({ id: bytes.readInt32BE(1), schemaType: 'PROTOBUF' });
+    expect(plain(await deser({ subjectNameStrategy: 'record' }).deserialize('people', bytes))).toMatchObject(plain(person) as object);
+    const e = await failure(ser({ messageType: 'people.v1.Nobody' }).serialize('people', person));
+    expect(e.code).toBe('SERIALIZATION_FAILED');
+    expect(e.message).toContain('people.v1.Nobody');
+  });
+
   it('a tagged numeric field fails the write with UNSUPPORTED_FIELD_TYPE', async () => {
     const { ser } = await setup(`syntax = "proto3"; import "confluent/meta.proto"; message M { int32 n = 1 [(confluent.field_meta).tags = "PII"]; }`);
     const e = await failure(ser().serialize('m', { n: 5 }));

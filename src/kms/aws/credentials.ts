@@ -7,10 +7,22 @@
  *
  * @packageDocumentation
  */
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { KmsError } from '../../errors';
 import type { KmsConfig } from '../driver';
 import { configString } from '../retry';
+import { loadSdk } from '../sdk';
+import { quietAwsNodeVersionNotice } from './node-notice';
+
+/** AWS credentials (structurally the SDK's `AwsCredentialIdentity`, without importing its types). */
+export interface AwsCredentialIdentity {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+  readonly expiration?: Date;
+}
+
+/** A credentials provider (structurally the SDK's `AwsCredentialIdentityProvider`). */
+export type AwsCredentialIdentityProvider = (props?: Record<string, unknown>) => Promise<AwsCredentialIdentity>;
 
 /** Default STS session name, as in Confluent's clients. */
 export const DEFAULT_ROLE_SESSION_NAME = 'confluent-encrypt';
@@ -63,7 +75,7 @@ function profileCredentials(profile: string): AwsCredentialIdentityProvider {
   let chain: AwsCredentialIdentityProvider | undefined;
   return async (props) => {
     if (!chain) {
-      const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+      const { defaultProvider } = await loadSdk('aws-kms', () => import('@aws-sdk/credential-provider-node'));
       chain = defaultProvider({ profile });
     }
     try {
@@ -111,10 +123,11 @@ export async function resolveAwsCredentials(
   if (base.credentials) {
     master = base.credentials;
   } else {
-    const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+    const { defaultProvider } = await loadSdk('aws-kms', () => import('@aws-sdk/credential-provider-node'));
     master = defaultProvider({});
   }
-  const { STSClient, AssumeRoleCommand } = await import('@aws-sdk/client-sts');
+  const { STSClient, AssumeRoleCommand } = await loadSdk('aws-kms', () => import('@aws-sdk/client-sts'));
+  quietAwsNodeVersionNotice();
   const sts = new STSClient({ region, credentials: master, ...(stsEndpoint ? { endpoint: stsEndpoint } : {}) });
   let cached: AwsCredentialIdentity | undefined;
   let inflight: Promise<AwsCredentialIdentity> | undefined;

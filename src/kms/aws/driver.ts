@@ -10,6 +10,8 @@ import { callWithRetry, configBoolean, configString, retryPolicyFromConfig, type
 import { localReplicaArn, parseKmsArn, type KmsArn } from './arn';
 import { resolveAwsCredentials } from './credentials';
 import { classifyAwsError } from './errors';
+import { loadSdk } from '../sdk';
+import { quietAwsNodeVersionNotice } from './node-notice';
 
 /** The kmsType served by {@link awsKmsDriver}. */
 export const AWS_KMS_TYPE = 'aws-kms';
@@ -55,37 +57,43 @@ export interface AwsKmsDriverOptions {
   /** An `AwsCredentialIdentityProvider` (or identity) to use instead of the keys above. */
   credentials?: unknown;
   /**
-   * Called with each `KMSClient` created (one per region), e.g. to add SDK middleware.
-   * Not a string option: set it in code.
+   * Called with each `KMSClient` of `@aws-sdk/client-kms` created (one per region), e.g. to add
+   * SDK middleware. Typed `unknown` so these declarations never require the SDK's types: cast it
+   * to `KMSClient`. Not a string option: set it in code.
    */
-  onClient?: (client: KMSClient, region: string) => void;
+  onClient?: (client: unknown, region: string) => void;
 }
 
 class AwsKmsClient implements KmsClient {
   readonly keyUrl: string;
-  private readonly arn: KmsArn;
-  private readonly targets: readonly KmsArn[];
-  private readonly policy: RetryPolicy;
-  private readonly clients = new Map<string, Promise<KMSClient>>();
+  readonly #arn: KmsArn;
+  readonly #targets: readonly KmsArn[];
+  readonly #policy: RetryPolicy;
+  readonly #clients = new Map<string, Promise<KMSClient>>();
 
-  constructor(private readonly kmsKeyId: string, private readonly config: KmsConfig) {
+  readonly #kmsKeyId: string;
+  readonly #config: KmsConfig;
+
+  constructor(kmsKeyId: string, config: KmsConfig) {
+    this.#kmsKeyId = kmsKeyId;
+    this.#config = config;
     this.keyUrl = `${AWS_KMS_TYPE}://${kmsKeyId}`;
-    this.arn = parseKmsArn(kmsKeyId);
-    this.policy = retryPolicyFromConfig(config, AWS_KMS_TYPE);
+    this.#arn = parseKmsArn(kmsKeyId);
+    this.#policy = retryPolicyFromConfig(config, AWS_KMS_TYPE);
     const clientRegion = configString(config, 'region') ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-    const local = configBoolean(config, AWS_DISABLE_DYNAMIC_MRK) ? this.arn : localReplicaArn(this.arn, clientRegion);
+    const local = configBoolean(config, AWS_DISABLE_DYNAMIC_MRK) ? this.#arn : localReplicaArn(this.#arn, clientRegion);
     // The local replica first; the ARN as stored if the replica is missing or unreachable.
-    this.targets = local === this.arn ? [this.arn] : [local, this.arn];
+    this.#targets = local === this.#arn ? [this.#arn] : [local, this.#arn];
   }
 
   /** ARNs tried in order (first = local replica of an MRK, when translated). */
   get candidateArns(): readonly string[] {
-    return this.targets.map((t) => t.arn);
+    return this.#targets.map((t) => t.arn);
   }
 
   async wrap(plaintext: Buffer): Promise<Buffer> {
-    return this.onTargets('wrap', async (client, target, signal) => {
-      const { EncryptCommand } = await import('@aws-sdk/client-kms');
+    return this.#onTargets('wrap', async (client, target, signal) => {
+      const { EncryptCommand } = await loadSdk('aws-kms', () => import('@aws-sdk/client-kms'));
       const out = await client.send(new EncryptCommand({ KeyId: target.arn, Plaintext: plaintext }), { abortSignal: signal });
       if (!out.CiphertextBlob) throw Object.assign(new Error('empty response'), { name: 'EmptyResponse' });
       return Buffer.from(out.CiphertextBlob);
@@ -93,8 +101,8 @@ class AwsKmsClient implements KmsClient {
   }
 
   async unwrap(ciphertext: Buffer): Promise<Buffer> {
-    return this.onTargets('unwrap', async (client, target, signal) => {
-      const { DecryptCommand } = await import('@aws-sdk/client-kms');
+    return this.#onTargets('unwrap', async (client, target, signal) => {
+      const { DecryptCommand } = await loadSdk('aws-kms', () => import('@aws-sdk/client-kms'));
       const out = await client.send(new DecryptCommand({ KeyId: target.arn, CiphertextBlob: ciphertext }), {
         abortSignal: signal,
       });
@@ -103,16 +111,16 @@ class AwsKmsClient implements KmsClient {
     });
   }
 
-  private async onTargets(
+  async #onTargets(
     operation: string,
     call: (client: KMSClient, target: KmsArn, signal: AbortSignal) => Promise<Buffer>,
   ): Promise<Buffer> {
     let lastErr: unknown;
-    for (const target of this.targets) {
+    for (const target of this.#targets) {
       const ctx = { kmsType: AWS_KMS_TYPE, kmsKeyId: target.arn, operation };
       try {
-        const client = await this.clientFor(target.region);
-        return await callWithRetry(this.policy, ctx, (signal) => call(client, target, signal), (e) => classifyAwsError(e, ctx));
+        const client = await this.#clientFor(target.region);
+        return await callWithRetry(this.#policy, ctx, (signal) => call(client, target, signal), (e) => classifyAwsError(e, ctx));
       } catch (err) {
         lastErr = err;
       }
@@ -120,20 +128,21 @@ class AwsKmsClient implements KmsClient {
     throw lastErr;
   }
 
-  private clientFor(region: string): Promise<KMSClient> {
-    let p = this.clients.get(region);
+  #clientFor(region: string): Promise<KMSClient> {
+    let p = this.#clients.get(region);
     if (!p) {
-      p = this.createClient(region);
-      p.catch(() => this.clients.delete(region));
-      this.clients.set(region, p);
+      p = this.#createClient(region);
+      p.catch(() => this.#clients.delete(region));
+      this.#clients.set(region, p);
     }
     return p;
   }
 
-  private async createClient(region: string): Promise<KMSClient> {
-    const endpoint = configString(this.config, 'endpoint');
-    const creds = await resolveAwsCredentials(this.config, region, configString(this.config, 'sts.endpoint'));
-    const { KMSClient } = await import('@aws-sdk/client-kms');
+  async #createClient(region: string): Promise<KMSClient> {
+    const endpoint = configString(this.#config, 'endpoint');
+    const creds = await resolveAwsCredentials(this.#config, region, configString(this.#config, 'sts.endpoint'));
+    const { KMSClient } = await loadSdk('aws-kms', () => import('@aws-sdk/client-kms'));
+    quietAwsNodeVersionNotice();
     const client = new KMSClient({
       region,
       maxAttempts: 1, // retries are ours (bounded by kms.timeout.ms)
@@ -141,7 +150,7 @@ class AwsKmsClient implements KmsClient {
       ...(creds.credentials ? { credentials: creds.credentials } : {}),
       ...(creds.profile ? { profile: creds.profile } : {}),
     });
-    const hook = this.config['onClient'];
+    const hook = this.#config['onClient'];
     if (typeof hook === 'function') (hook as (c: KMSClient, r: string) => void)(client, region);
     return client;
   }

@@ -19,6 +19,7 @@ import {
   type KmsCallContext,
   type RetryPolicy,
 } from '../retry';
+import { loadSdk } from '../sdk';
 
 /** The kmsType served by {@link azureKmsDriver}. */
 export const AZURE_KMS_TYPE = 'azure-kms';
@@ -140,21 +141,26 @@ function safeJson(v: unknown): string {
 
 class AzureKmsClient implements KmsClient {
   readonly keyUrl: string;
-  private readonly key: AzureKeyUrl;
-  private readonly vault: string;
-  private readonly policy: RetryPolicy;
-  private readonly saveVersion: boolean;
-  private credential: Promise<TokenCredential> | undefined;
-  private readonly clients = new Map<string, Promise<CryptographyClient>>();
+  readonly #key: AzureKeyUrl;
+  readonly #vault: string;
+  readonly #policy: RetryPolicy;
+  readonly #saveVersion: boolean;
+  #credential: Promise<TokenCredential> | undefined;
+  readonly #clients = new Map<string, Promise<CryptographyClient>>();
 
-  constructor(private readonly kmsKeyId: string, private readonly config: KmsConfig) {
+  readonly #kmsKeyId: string;
+  readonly #config: KmsConfig;
+
+  constructor(kmsKeyId: string, config: KmsConfig) {
+    this.#kmsKeyId = kmsKeyId;
+    this.#config = config;
     this.keyUrl = `${AZURE_KMS_TYPE}://${kmsKeyId}`;
-    this.key = parseAzureKeyUrl(kmsKeyId);
-    this.vault = (configString(config, 'endpoint') ?? this.key.vault).replace(/\/+$/, '');
-    this.policy = retryPolicyFromConfig(config, AZURE_KMS_TYPE);
-    this.saveVersion = configBoolean(config, AZURE_KEY_VERSION_SAVE);
+    this.#key = parseAzureKeyUrl(kmsKeyId);
+    this.#vault = (configString(config, 'endpoint') ?? this.#key.vault).replace(/\/+$/, '');
+    this.#policy = retryPolicyFromConfig(config, AZURE_KMS_TYPE);
+    this.#saveVersion = configBoolean(config, AZURE_KEY_VERSION_SAVE);
     checkCredentialFields(config);
-    if (!this.saveVersion && !this.key.version && !warnedUnversioned.has(kmsKeyId)) {
+    if (!this.#saveVersion && !this.#key.version && !warnedUnversioned.has(kmsKeyId)) {
       warnedUnversioned.add(kmsKeyId);
       process.emitWarning(
         `azure-kms key ${kmsKeyId} has no version and ${AZURE_KEY_VERSION_SAVE} is off: rotating this Key Vault key ` +
@@ -165,13 +171,13 @@ class AzureKmsClient implements KmsClient {
   }
 
   async wrap(plaintext: Buffer): Promise<Buffer> {
-    const ctx = this.ctx('wrap');
-    const { result, keyID } = await this.call(ctx, this.key.version, (c, signal) =>
+    const ctx = this.#ctx('wrap');
+    const { result, keyID } = await this.#call(ctx, this.#key.version, (c, signal) =>
       c.encrypt({ algorithm: AZURE_WRAP_ALGORITHM, plaintext }, { abortSignal: signal }),
     );
     const ct = Buffer.from(result);
-    if (!this.saveVersion) return ct;
-    const version = this.key.version ?? (keyID ? keyID.replace(/\/+$/, '').split('/').pop() : undefined);
+    if (!this.#saveVersion) return ct;
+    const version = this.#key.version ?? (keyID ? keyID.replace(/\/+$/, '').split('/').pop() : undefined);
     if (!version || !VERSION_RE.test(version)) {
       throw kmsError('KMS_ERROR', 'cannot save the key version: Key Vault returned no 32-hex key version', ctx);
     }
@@ -179,40 +185,40 @@ class AzureKmsClient implements KmsClient {
   }
 
   async unwrap(ciphertext: Buffer): Promise<Buffer> {
-    const ctx = this.ctx('unwrap');
+    const ctx = this.#ctx('unwrap');
     const split = splitAzureVersionPrefix(ciphertext);
-    const { result } = await this.call(ctx, split?.version ?? this.key.version, (c, signal) =>
+    const { result } = await this.#call(ctx, split?.version ?? this.#key.version, (c, signal) =>
       c.decrypt({ algorithm: AZURE_WRAP_ALGORITHM, ciphertext: split?.ciphertext ?? ciphertext }, { abortSignal: signal }),
     );
     return Buffer.from(result);
   }
 
-  private ctx(operation: string): KmsCallContext {
-    return { kmsType: AZURE_KMS_TYPE, kmsKeyId: this.kmsKeyId, operation };
+  #ctx(operation: string): KmsCallContext {
+    return { kmsType: AZURE_KMS_TYPE, kmsKeyId: this.#kmsKeyId, operation };
   }
 
-  private call<T>(ctx: KmsCallContext, version: string | undefined, op: (c: CryptographyClient, s: AbortSignal) => Promise<T>): Promise<T> {
+  #call<T>(ctx: KmsCallContext, version: string | undefined, op: (c: CryptographyClient, s: AbortSignal) => Promise<T>): Promise<T> {
     return callWithRetry(
-      this.policy,
+      this.#policy,
       ctx,
-      async (signal) => op(await this.clientFor(version), signal),
+      async (signal) => op(await this.#clientFor(version), signal),
       (e) => classifyAzureError(e, ctx),
     );
   }
 
-  private clientFor(version: string | undefined): Promise<CryptographyClient> {
-    const id = `${this.vault}/keys/${this.key.name}${version ? `/${version}` : ''}`;
-    let p = this.clients.get(id);
+  #clientFor(version: string | undefined): Promise<CryptographyClient> {
+    const id = `${this.#vault}/keys/${this.#key.name}${version ? `/${version}` : ''}`;
+    let p = this.#clients.get(id);
     if (!p) {
-      p = this.createClient(id);
-      p.catch(() => this.clients.delete(id));
-      this.clients.set(id, p);
+      p = this.#createClient(id);
+      p.catch(() => this.#clients.delete(id));
+      this.#clients.set(id, p);
     }
     return p;
   }
 
-  private tlsOptions(): { ca: string } | undefined {
-    const caFile = configString(this.config, 'ssl.ca.location');
+  #tlsOptions(): { ca: string } | undefined {
+    const caFile = configString(this.#config, 'ssl.ca.location');
     if (!caFile) return undefined;
     try {
       return { ca: readFileSync(caFile, 'utf8') };
@@ -221,46 +227,46 @@ class AzureKmsClient implements KmsClient {
     }
   }
 
-  private async createClient(keyId: string): Promise<CryptographyClient> {
-    const { CryptographyClient } = await import('@azure/keyvault-keys');
-    const tls = this.tlsOptions();
+  async #createClient(keyId: string): Promise<CryptographyClient> {
+    const { CryptographyClient } = await loadSdk('azure-kms', () => import('@azure/keyvault-keys'));
+    const tls = this.#tlsOptions();
     const disableVerification =
-      configBoolean(this.config, 'azure.disable.challenge.resource.verification') || configString(this.config, 'endpoint') !== undefined;
-    return new CryptographyClient(keyId, await this.getCredential(), {
+      configBoolean(this.#config, 'azure.disable.challenge.resource.verification') || configString(this.#config, 'endpoint') !== undefined;
+    return new CryptographyClient(keyId, await this.#getCredential(), {
       retryOptions: { maxRetries: 0 }, // retries are ours (bounded by kms.timeout.ms)
       disableChallengeResourceVerification: disableVerification,
       ...(tls ? { tlsOptions: tls } : {}),
     });
   }
 
-  private getCredential(): Promise<TokenCredential> {
-    if (!this.credential) {
-      const p = this.createCredential();
-      p.catch(() => (this.credential = undefined)); // retry the construction next time
-      this.credential = p;
+  #getCredential(): Promise<TokenCredential> {
+    if (!this.#credential) {
+      const p = this.#createCredential();
+      p.catch(() => (this.#credential = undefined)); // retry the construction next time
+      this.#credential = p;
     }
-    return this.credential;
+    return this.#credential;
   }
 
-  private async createCredential(): Promise<TokenCredential> {
-    const given = this.config['credential'];
+  async #createCredential(): Promise<TokenCredential> {
+    const given = this.#config['credential'];
     if (given !== undefined) {
       if (typeof (given as TokenCredential)?.getToken !== 'function') {
         throw new KmsError('KMS_CONFIG_INVALID', "azure-kms config 'credential' must be a TokenCredential", { kmsType: AZURE_KMS_TYPE });
       }
       return given as TokenCredential;
     }
-    const identity = await import('@azure/identity');
-    const authorityHost = configString(this.config, 'azure.authority.host');
-    const tls = this.tlsOptions();
+    const identity = await loadSdk('azure-kms', () => import('@azure/identity'));
+    const authorityHost = configString(this.#config, 'azure.authority.host');
+    const tls = this.#tlsOptions();
     const common = {
       retryOptions: { maxRetries: 0 },
       ...(authorityHost ? { authorityHost } : {}),
       ...(tls ? { tlsOptions: tls } : {}),
     };
-    const tenantId = configString(this.config, 'tenant.id');
-    const clientId = configString(this.config, 'client.id');
-    const clientSecret = configString(this.config, 'client.secret');
+    const tenantId = configString(this.#config, 'tenant.id');
+    const clientId = configString(this.#config, 'client.id');
+    const clientSecret = configString(this.#config, 'client.secret');
     if (tenantId && clientId && clientSecret) {
       return new identity.ClientSecretCredential(tenantId, clientId, clientSecret, {
         ...common,

@@ -16,6 +16,7 @@ import {
   type KmsCallContext,
   type RetryPolicy,
 } from '../retry';
+import { loadSdk } from '../sdk';
 
 /** The kmsType served by {@link gcpKmsDriver}. */
 export const GCP_KMS_TYPE = 'gcp-kms';
@@ -148,27 +149,32 @@ export function classifyGcpError(err: unknown, ctx: KmsCallContext): KmsError {
 
 class GcpKmsClient implements KmsClient {
   readonly keyUrl: string;
-  private readonly policy: RetryPolicy;
-  private client: Promise<KeyManagementServiceClient> | undefined;
+  readonly #policy: RetryPolicy;
+  #client: Promise<KeyManagementServiceClient> | undefined;
 
-  constructor(private readonly kmsKeyId: string, private readonly config: KmsConfig) {
+  readonly #kmsKeyId: string;
+  readonly #config: KmsConfig;
+
+  constructor(kmsKeyId: string, config: KmsConfig) {
+    this.#kmsKeyId = kmsKeyId;
+    this.#config = config;
     this.keyUrl = `${GCP_KMS_TYPE}://${kmsKeyId}`;
     parseGcpKeyName(kmsKeyId);
-    this.policy = retryPolicyFromConfig(config, GCP_KMS_TYPE);
+    this.#policy = retryPolicyFromConfig(config, GCP_KMS_TYPE);
     explicitCredentials(config); // validate eagerly
   }
 
   async wrap(plaintext: Buffer): Promise<Buffer> {
-    return this.call('wrap', async (c, timeout) => {
-      const [res] = await c.encrypt({ name: this.kmsKeyId, plaintext }, { timeout, maxRetries: 0 });
+    return this.#call('wrap', async (c, timeout) => {
+      const [res] = await c.encrypt({ name: this.#kmsKeyId, plaintext }, { timeout, maxRetries: 0 });
       if (!res.ciphertext) throw Object.assign(new Error('empty response'), { code: 'EMPTY' });
       return Buffer.from(res.ciphertext as Uint8Array);
     });
   }
 
   async unwrap(ciphertext: Buffer): Promise<Buffer> {
-    return this.call('unwrap', async (c, timeout) => {
-      const [res] = await c.decrypt({ name: this.kmsKeyId, ciphertext }, { timeout, maxRetries: 0 });
+    return this.#call('unwrap', async (c, timeout) => {
+      const [res] = await c.decrypt({ name: this.#kmsKeyId, ciphertext }, { timeout, maxRetries: 0 });
       if (!res.plaintext) throw Object.assign(new Error('empty response'), { code: 'EMPTY' });
       return Buffer.from(res.plaintext as Uint8Array);
     });
@@ -176,35 +182,35 @@ class GcpKmsClient implements KmsClient {
 
   /** Closes the gRPC channel. */
   async close(): Promise<void> {
-    if (this.client) await (await this.client).close();
+    if (this.#client) await (await this.#client).close();
   }
 
-  private async call(operation: string, op: (c: KeyManagementServiceClient, timeoutMs: number) => Promise<Buffer>): Promise<Buffer> {
-    const ctx: KmsCallContext = { kmsType: GCP_KMS_TYPE, kmsKeyId: this.kmsKeyId, operation };
-    const deadline = Date.now() + this.policy.timeoutMs;
+  async #call(operation: string, op: (c: KeyManagementServiceClient, timeoutMs: number) => Promise<Buffer>): Promise<Buffer> {
+    const ctx: KmsCallContext = { kmsType: GCP_KMS_TYPE, kmsKeyId: this.#kmsKeyId, operation };
+    const deadline = Date.now() + this.#policy.timeoutMs;
     return callWithRetry(
-      this.policy,
+      this.#policy,
       ctx,
-      async () => op(await this.getClient(), Math.max(1, deadline - Date.now())),
+      async () => op(await this.#getClient(), Math.max(1, deadline - Date.now())),
       (e) => classifyGcpError(e, ctx),
     );
   }
 
-  private getClient(): Promise<KeyManagementServiceClient> {
-    this.client ??= this.createClient();
-    this.client.catch(() => (this.client = undefined));
-    return this.client;
+  #getClient(): Promise<KeyManagementServiceClient> {
+    this.#client ??= this.#createClient();
+    this.#client.catch(() => (this.#client = undefined));
+    return this.#client;
   }
 
-  private async createClient(): Promise<KeyManagementServiceClient> {
-    const { KeyManagementServiceClient } = await import('@google-cloud/kms');
+  async #createClient(): Promise<KeyManagementServiceClient> {
+    const { KeyManagementServiceClient } = await loadSdk('gcp-kms', () => import('@google-cloud/kms'));
     // google-gax is @google-cloud/kms's own dependency: resolve it from there
     const { createRequire } = await import('node:module');
     const gax = createRequire(require.resolve('@google-cloud/kms'))('google-gax') as typeof import('google-gax');
-    const options: Record<string, unknown> = { projectId: parseGcpKeyName(this.kmsKeyId).project };
-    const creds = explicitCredentials(this.config);
+    const options: Record<string, unknown> = { projectId: parseGcpKeyName(this.#kmsKeyId).project };
+    const creds = explicitCredentials(this.#config);
     if (creds) options['credentials'] = creds;
-    const endpoint = configString(this.config, 'endpoint');
+    const endpoint = configString(this.#config, 'endpoint');
     if (endpoint) {
       const insecure = /^http:\/\//i.test(endpoint);
       const url = new URL(/^[a-z]+:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`);
@@ -216,7 +222,7 @@ class GcpKmsClient implements KmsClient {
         options['clientOptions'] = { universeDomain: 'googleapis.com' };
       }
     }
-    const caFile = configString(this.config, 'ssl.ca.location');
+    const caFile = configString(this.#config, 'ssl.ca.location');
     if (caFile && options['sslCreds'] === undefined) {
       // TLS with extra trusted CAs (private endpoint behind a private CA): build the channel
       // credentials ourselves, with the same Google call credentials the client would add.

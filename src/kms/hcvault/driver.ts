@@ -6,6 +6,7 @@
  */
 import type { KmsClient, KmsClientOptions, KmsConfig, KmsDriver } from '../driver';
 import { KmsError } from '../../errors';
+import { createSend, type NetSend, type TlsOptions } from '../../net/tls';
 import {
   callWithRetry,
   configString,
@@ -41,6 +42,35 @@ export interface HcVaultDriverOptions {
   'kms.max.retries'?: string | number;
   'kms.retry.backoff.ms'?: string | number;
   'kms.retry.backoff.max.ms'?: string | number;
+  /** PEM file of the CA(s) that signed Vault's certificate (env `VAULT_CACERT`). */
+  'ssl.ca.location'?: string;
+  /** PEM client certificate for mTLS (env `VAULT_CLIENT_CERT`), with `ssl.key.location`. */
+  'ssl.certificate.location'?: string;
+  /** PEM client key for mTLS (env `VAULT_CLIENT_KEY`). */
+  'ssl.key.location'?: string;
+  /** Passphrase of an encrypted client key. Never logged. */
+  'ssl.key.password'?: string;
+  /** `false` (or `'false'`) skips server certificate verification (env `VAULT_SKIP_VERIFY=true`); tests only. */
+  rejectUnauthorized?: boolean | string;
+  /** HTTP proxy URL; https Vault URLs are tunnelled with CONNECT. */
+  proxy?: string;
+}
+
+/** The TLS settings of the hcvault config, with Vault's usual environment variables as fallback. */
+function vaultTls(config: KmsConfig): TlsOptions {
+  const env = process.env;
+  const reject = config['rejectUnauthorized'];
+  const skip = nonEmpty(env.VAULT_SKIP_VERIFY);
+  const out: TlsOptions = {
+    'ssl.ca.location': configString(config, 'ssl.ca.location') ?? nonEmpty(env.VAULT_CACERT),
+    'ssl.certificate.location': configString(config, 'ssl.certificate.location') ?? nonEmpty(env.VAULT_CLIENT_CERT),
+    'ssl.key.location': configString(config, 'ssl.key.location') ?? nonEmpty(env.VAULT_CLIENT_KEY),
+    'ssl.key.password': configString(config, 'ssl.key.password'),
+    rejectUnauthorized:
+      reject === false || reject === 'false' ? false : reject === undefined && skip !== undefined && /^(1|true)$/i.test(skip) ? false : undefined,
+    proxy: configString(config, 'proxy'),
+  };
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as TlsOptions;
 }
 
 /** The parts of a transit key URL `http(s)://host[:port]/<mount>/keys/<name>`. */
@@ -79,65 +109,74 @@ interface VaultResponse {
 
 class HcVaultClient implements KmsClient {
   readonly keyUrl: string;
-  private readonly key: VaultKeyUrl;
-  private readonly origin: string;
-  private readonly policy: RetryPolicy;
-  private token: string | undefined;
-  private login: Promise<string> | undefined;
+  readonly #key: VaultKeyUrl;
+  readonly #origin: string;
+  readonly #policy: RetryPolicy;
+  #token: string | undefined;
+  #login: Promise<string> | undefined;
+  readonly #send: NetSend;
 
-  constructor(kmsKeyId: string, private readonly config: KmsConfig) {
+  readonly #config: KmsConfig;
+
+  constructor(kmsKeyId: string, config: KmsConfig) {
+    this.#config = config;
     this.keyUrl = `${HCVAULT_KMS_TYPE}://${kmsKeyId}`;
-    this.key = parseVaultKeyUrl(kmsKeyId);
-    this.origin = (configString(config, 'endpoint') ?? this.key.origin).replace(/\/+$/, '');
-    this.policy = retryPolicyFromConfig(config, HCVAULT_KMS_TYPE);
-    this.token = configString(config, 'token.id') ?? nonEmpty(process.env.VAULT_TOKEN);
+    this.#key = parseVaultKeyUrl(kmsKeyId);
+    this.#origin = (configString(config, 'endpoint') ?? this.#key.origin).replace(/\/+$/, '');
+    this.#policy = retryPolicyFromConfig(config, HCVAULT_KMS_TYPE);
+    this.#token = configString(config, 'token.id') ?? nonEmpty(process.env.VAULT_TOKEN);
+    try {
+      this.#send = createSend(vaultTls(config), HCVAULT_KMS_TYPE);
+    } catch (e) {
+      throw new KmsError('KMS_CONFIG_INVALID', (e as Error).message, { kmsType: HCVAULT_KMS_TYPE, kmsKeyId });
+    }
   }
 
   async wrap(plaintext: Buffer): Promise<Buffer> {
-    const data = await this.transit('wrap', 'encrypt', { plaintext: plaintext.toString('base64') });
+    const data = await this.#transit('wrap', 'encrypt', { plaintext: plaintext.toString('base64') });
     const ct = data['ciphertext'];
-    if (typeof ct !== 'string' || !ct.startsWith('vault:')) throw this.malformed('wrap');
+    if (typeof ct !== 'string' || !ct.startsWith('vault:')) throw this.#malformed('wrap');
     return Buffer.from(ct, 'utf8');
   }
 
   async unwrap(ciphertext: Buffer): Promise<Buffer> {
-    const data = await this.transit('unwrap', 'decrypt', { ciphertext: ciphertext.toString('utf8') });
+    const data = await this.#transit('unwrap', 'decrypt', { ciphertext: ciphertext.toString('utf8') });
     const pt = data['plaintext'];
-    if (typeof pt !== 'string') throw this.malformed('unwrap');
+    if (typeof pt !== 'string') throw this.#malformed('unwrap');
     return Buffer.from(pt, 'base64');
   }
 
   /** Transit `rewrap`: the same DEK under the key's latest version; the plaintext stays in Vault. */
   async rewrap(ciphertext: Buffer): Promise<Buffer> {
-    const data = await this.transit('rewrap', 'rewrap', { ciphertext: ciphertext.toString('utf8') });
+    const data = await this.#transit('rewrap', 'rewrap', { ciphertext: ciphertext.toString('utf8') });
     const ct = data['ciphertext'];
-    if (typeof ct !== 'string' || !ct.startsWith('vault:')) throw this.malformed('rewrap');
+    if (typeof ct !== 'string' || !ct.startsWith('vault:')) throw this.#malformed('rewrap');
     return Buffer.from(ct, 'utf8');
   }
 
-  private malformed(operation: string): KmsError {
-    return kmsError('KMS_ERROR', 'Vault returned a malformed transit response', this.ctx(operation));
+  #malformed(operation: string): KmsError {
+    return kmsError('KMS_ERROR', 'Vault returned a malformed transit response', this.#ctx(operation));
   }
 
-  private ctx(operation: string): KmsCallContext {
+  #ctx(operation: string): KmsCallContext {
     return { kmsType: HCVAULT_KMS_TYPE, kmsKeyId: this.keyUrl.slice(HCVAULT_KMS_TYPE.length + 3), operation };
   }
 
-  private async transit(operation: string, action: 'encrypt' | 'decrypt' | 'rewrap', payload: object): Promise<Record<string, unknown>> {
-    const ctx = this.ctx(operation);
-    const path = `/v1/${this.key.mount}/${action}/${encodeURIComponent(this.key.name)}`;
+  async #transit(operation: string, action: 'encrypt' | 'decrypt' | 'rewrap', payload: object): Promise<Record<string, unknown>> {
+    const ctx = this.#ctx(operation);
+    const path = `/v1/${this.#key.mount}/${action}/${encodeURIComponent(this.#key.name)}`;
     let relogged = false;
     return callWithRetry(
-      this.policy,
+      this.#policy,
       ctx,
       async (signal) => {
-        const token = await this.currentToken(ctx, signal);
-        let res = await this.request(path, payload, token, signal);
-        if (res.status === 403 && this.canLogin() && !relogged) {
+        const token = await this.#currentToken(ctx, signal);
+        let res = await this.#request(path, payload, token, signal);
+        if (res.status === 403 && this.#canLogin() && !relogged) {
           // the AppRole token may have expired: log in once more
           relogged = true;
-          this.token = undefined;
-          res = await this.request(path, payload, await this.currentToken(ctx, signal), signal);
+          this.#token = undefined;
+          res = await this.#request(path, payload, await this.#currentToken(ctx, signal), signal);
         }
         if (res.status >= 200 && res.status < 300 && res.body.data) return res.body.data;
         throw classifyVaultResponse(res, ctx);
@@ -146,29 +185,29 @@ class HcVaultClient implements KmsClient {
     );
   }
 
-  private canLogin(): boolean {
-    return this.roleId() !== undefined && this.secretId() !== undefined && configString(this.config, 'token.id') === undefined;
+  #canLogin(): boolean {
+    return this.#roleId() !== undefined && this.#secretId() !== undefined && configString(this.#config, 'token.id') === undefined;
   }
 
-  private roleId(): string | undefined {
-    return configString(this.config, 'approle.role.id') ?? nonEmpty(process.env.VAULT_APPROLE_ROLE_ID);
+  #roleId(): string | undefined {
+    return configString(this.#config, 'approle.role.id') ?? nonEmpty(process.env.VAULT_APPROLE_ROLE_ID);
   }
 
-  private secretId(): string | undefined {
-    return configString(this.config, 'approle.secret.id') ?? nonEmpty(process.env.VAULT_APPROLE_SECRET_ID);
+  #secretId(): string | undefined {
+    return configString(this.#config, 'approle.secret.id') ?? nonEmpty(process.env.VAULT_APPROLE_SECRET_ID);
   }
 
-  private async currentToken(ctx: KmsCallContext, signal: AbortSignal): Promise<string> {
-    if (this.token) return this.token;
-    const roleId = this.roleId();
-    const secretId = this.secretId();
+  async #currentToken(ctx: KmsCallContext, signal: AbortSignal): Promise<string> {
+    if (this.#token) return this.#token;
+    const roleId = this.#roleId();
+    const secretId = this.#secretId();
     if (roleId === undefined || secretId === undefined) {
       throw kmsError('KMS_CONFIG_INVALID', "hcvault needs 'token.id' (or VAULT_TOKEN) or 'approle.role.id' + 'approle.secret.id'", ctx);
     }
-    this.login ??= (async () => {
+    this.#login ??= (async () => {
       try {
-        const mount = configString(this.config, 'approle.mount') ?? 'approle';
-        const res = await this.request(`/v1/auth/${mount}/login`, { role_id: roleId, secret_id: secretId }, undefined, signal);
+        const mount = configString(this.#config, 'approle.mount') ?? 'approle';
+        const res = await this.#request(`/v1/auth/${mount}/login`, { role_id: roleId, secret_id: secretId }, undefined, signal);
         const token = res.body.auth?.client_token;
         if (res.status >= 300 || typeof token !== 'string') {
           if (res.status === 400 || res.status === 403 || res.status === 401) {
@@ -176,21 +215,21 @@ class HcVaultClient implements KmsClient {
           }
           throw classifyVaultResponse(res, ctx);
         }
-        this.token = token;
+        this.#token = token;
         return token;
       } finally {
-        this.login = undefined;
+        this.#login = undefined;
       }
     })();
-    return this.login;
+    return this.#login;
   }
 
-  private async request(path: string, payload: object, token: string | undefined, signal: AbortSignal): Promise<VaultResponse> {
+  async #request(path: string, payload: object, token: string | undefined, signal: AbortSignal): Promise<VaultResponse> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (token) headers['X-Vault-Token'] = token;
-    const ns = configString(this.config, 'namespace') ?? nonEmpty(process.env.VAULT_NAMESPACE);
+    const ns = configString(this.#config, 'namespace') ?? nonEmpty(process.env.VAULT_NAMESPACE);
     if (ns) headers['X-Vault-Namespace'] = ns;
-    const res = await fetch(`${this.origin}${path}`, { method: 'POST', headers, body: JSON.stringify(payload), signal });
+    const res = await this.#send({ url: `${this.#origin}${path}`, method: 'POST', headers, body: JSON.stringify(payload), signal });
     const text = await res.text();
     let body: VaultResponse['body'] = {};
     try {
@@ -245,7 +284,7 @@ function classifyVaultError(err: unknown, ctx: KmsCallContext): KmsError {
 
 /**
  * Driver for `hcvault` KEKs (Vault transit). Key id: `https://HOST[:PORT]/<mount>/keys/<name>`;
- * config: {@link HcVaultDriverOptions}. Uses Node's `fetch`, no extra dependency.
+ * config: {@link HcVaultDriverOptions}. Uses Node's `fetch` (`node:https` with TLS or proxy settings), no extra dependency.
  */
 export const hcVaultDriver: KmsDriver = Object.freeze({
   kmsType: HCVAULT_KMS_TYPE,

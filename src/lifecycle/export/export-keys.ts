@@ -9,6 +9,7 @@ import type { RegistryHttpOptions } from '../../dek/http-options';
 import type { DekRegistryAdmin } from '../../dek/model';
 import { CsfleError } from '../../errors';
 import type { KmsConfig } from '../../kms/driver';
+import type { KmsOptions } from '../../kms/options';
 import { adminRegistry } from '../dek-listing';
 import { CHECKPOINT_DIR, Checkpoint, exportFileName } from './checkpoint';
 import { DirectorySink } from './directory-sink';
@@ -49,7 +50,7 @@ export interface ExportKeysOptions {
    */
   mode?: KeyExportMode;
   /** Per-kmsType KMS config used to unwrap DEKs in plaintext mode, e.g. `{ 'aws-kms': {...} }`. */
-  kms?: Readonly<Record<string, KmsConfig>>;
+  kms?: KmsOptions;
   /** Export soft-deleted DEKs too (marked `"deleted": true`). */
   includeDeleted?: boolean;
   /**

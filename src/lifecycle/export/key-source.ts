@@ -7,6 +7,7 @@
 import { CsfleError } from '../../errors';
 import type { Dek, DekRegistryAdmin, Kek } from '../../dek/model';
 import type { KmsClient, KmsConfig } from '../../kms/driver';
+import type { KmsOptions } from '../../kms/options';
 import { newKmsClient } from '../../kms/registry';
 import { listDekIds } from '../dek-listing';
 import {
@@ -28,7 +29,7 @@ export interface DekSourceOptions {
   includeDeleted: boolean;
   mode: KeyExportMode;
   /** Per-kmsType KMS config, for plaintext mode. */
-  kms: Readonly<Record<string, KmsConfig>>;
+  kms: KmsOptions;
 }
 
 /** The DEK versions of one KEK, as export lines. */
