@@ -118,9 +118,9 @@ export class SchemaDeserializer<P extends ParsedSchemaBase, S = unknown> {
     const encryption: FieldEncryptionStatus[] = [];
     const split = format.split(ctx.parsed, frame.payload, errCtx, frame.headerRest);
     const body =
-      ctx.steps.encoding.length === 0 ? split.body : await runReadPayloadStepsWithStatus(ctx.steps.encoding, keyRing, ctx.subject, split.body, errCtx, encryption);
+      ctx.steps.encoding.length === 0 ? split.body : await runReadPayloadStepsWithStatus(ctx.steps.encoding, keyRing, ctx.subject, split.body, errCtx, encryption, this.#core.warnings);
     const value = format.decode(ctx.parsed, body, split.state, errCtx);
-    const plain = ctx.steps.domain.length === 0 ? value : await runReadFieldStepsWithStatus(ctx.steps.domain, keyRing, ctx.subject, value, errCtx, encryption);
+    const plain = ctx.steps.domain.length === 0 ? value : await runReadFieldStepsWithStatus(ctx.steps.domain, keyRing, ctx.subject, value, errCtx, encryption, this.#core.warnings);
     return { value: format.finish(ctx.parsed, plain, errCtx) as T, encryption };
   }
 

@@ -12,6 +12,7 @@ import { ciphertextShape, type CiphertextShape } from '../rules/ciphertext-shape
 import type { FieldLeaf } from '../rules/field-cipher';
 import { failure, reportFailure, unsupported, withReadKeys } from './rule-runner';
 import type { RuleStep } from './rule-steps';
+import type { WarnOnce } from './warn-once';
 
 /** What happened to one tagged field (or the payload) of a record read. */
 export type EncryptionState = 'decrypted' | 'ciphertext' | 'clear';
@@ -112,13 +113,14 @@ async function runWithStatus<T>(
   target: 'field' | 'payload',
   apply: (step: RuleStep, value: T, leaf: FieldLeaf) => T,
   out: FieldEncryptionStatus[],
+  warnings: WarnOnce | undefined,
 ): Promise<T> {
   let v = value;
   for (const step of steps) {
     if (step.kind === 'field' && !step.transform) continue;
     if (step.kind === 'unsupported') {
       const err = unsupported(step, ctx);
-      reportFailure(keyRing, step, err, ctx, 'READ');
+      reportFailure(keyRing, step, err, ctx, 'READ', warnings);
       if (step.onFailure === 'ERROR') throw err;
       continue;
     }
@@ -131,7 +133,7 @@ async function runWithStatus<T>(
       });
       v = r instanceof Promise ? await r : r;
     } catch (err) {
-      reportFailure(keyRing, step, err, ctx, 'READ');
+      reportFailure(keyRing, step, err, ctx, 'READ', warnings);
       if (step.onFailure === 'ERROR') throw failure(step, err, ctx);
       // onFailure NONE: the value goes on unchanged; report what each tagged value is.
       status.clear();
@@ -155,8 +157,9 @@ export function runReadFieldStepsWithStatus(
   value: unknown,
   ctx: CsfleErrorContext,
   out: FieldEncryptionStatus[],
+  warnings?: WarnOnce,
 ): Promise<unknown> {
-  return runWithStatus(steps, keyRing, subject, value, ctx, 'field', (step, v, leaf) => step.transform!(v, leaf), out);
+  return runWithStatus(steps, keyRing, subject, value, ctx, 'field', (step, v, leaf) => step.transform!(v, leaf), out, warnings);
 }
 
 /** READ payload steps with status. */
@@ -167,6 +170,7 @@ export function runReadPayloadStepsWithStatus(
   payload: Buffer,
   ctx: CsfleErrorContext,
   out: FieldEncryptionStatus[],
+  warnings?: WarnOnce,
 ): Promise<Buffer> {
-  return runWithStatus(steps, keyRing, subject, payload, ctx, 'payload', (_step, p, leaf) => leaf(p, '') as Buffer, out);
+  return runWithStatus(steps, keyRing, subject, payload, ctx, 'payload', (_step, p, leaf) => leaf(p, '') as Buffer, out, warnings);
 }

@@ -128,18 +128,16 @@ async function runSteps<T>(
     if (step.kind === 'field' && !step.transform) continue;
     if (step.kind === 'unsupported') {
       const err = unsupported(step, ctx);
-      reportFailure(keyRing, step, err, ctx, direction);
+      reportFailure(keyRing, step, err, ctx, direction, warnings);
       if (step.onFailure === 'ERROR') throw err;
-      warnNone(warnings, step, err, ctx, direction);
       continue;
     }
     try {
       const out = apply(step, v);
       v = out instanceof Promise ? await out : out;
     } catch (err) {
-      reportFailure(keyRing, step, err, ctx, direction);
+      reportFailure(keyRing, step, err, ctx, direction, warnings);
       if (step.onFailure === 'ERROR') throw failure(step, err, ctx);
-      warnNone(warnings, step, err, ctx, direction);
     }
   }
   return v;
@@ -147,9 +145,17 @@ async function runSteps<T>(
 
 /**
  * A step failed: counted by error code; under `onFailure: NONE` the record goes on (in clear on
- * write, with ciphertext on read), counted and audited as a pass-through. Off the hot path.
+ * write, with ciphertext on read): counted, audited and warned about as a pass-through (the audit
+ * event and the warning once per rule, subject and code per period). Off the hot path.
  */
-export function reportFailure(keyRing: KeyRing, step: RuleStep, err: unknown, ctx: CsfleErrorContext, direction: Direction): void {
+export function reportFailure(
+  keyRing: KeyRing,
+  step: RuleStep,
+  err: unknown,
+  ctx: CsfleErrorContext,
+  direction: Direction,
+  warnings: WarnOnce | undefined,
+): void {
   const t = keyRing.telemetry;
   const code = err instanceof CsfleError ? err.code : 'RULE_FAILED';
   t.metrics.failure(code, direction);
@@ -163,6 +169,7 @@ export function reportFailure(keyRing: KeyRing, step: RuleStep, err: unknown, ct
     ...(kekName !== undefined ? { kekName } : {}),
     ...(ctx.topic !== undefined ? { topic: ctx.topic } : {}),
   });
+  warnNone(warnings, step, err, ctx, direction);
 }
 
 /**

@@ -57,6 +57,12 @@ describe('deserializeWithStatus', () => {
     }
     // the plain path agrees on the value
     expect(await deserializer.deserialize('customers', bytes)).toEqual(value);
+    // pass-throughs warn once per (rule, subject, code) and period, like the plain path, and are counted
+    const warnings: string[] = [];
+    const logged = new AvroDeserializer({ schemaRegistry, dekRegistry, kms: wrongKms, logger: { warn: (m) => warnings.push(m) } });
+    for (let i = 0; i < 5; i++) await logged.deserializeWithStatus('customers', bytes);
+    expect(warnings.filter((w) => w.includes('onFailure is NONE'))).toHaveLength(1);
+    expect(logged.stats().passThroughs).toBe(5);
   });
 
   it('reads the DEK version from the prefix when DEKs rotate', async () => {
