@@ -6,6 +6,8 @@
  * (KAFKA_BROKERS, SCHEMA_REGISTRY_URL). BENCH_RECORDS records (default 60000) in 6 partitions,
  * Customer values with two encrypted fields; BENCH_ROUNDS rounds (default 3), the
  * median reported; CPU time per record too, as the machine's load skews wall-clock figures.
+ * BENCH_BATCH: records per transaction for both (default 2000, the job's default);
+ * BENCH_CONCURRENCY: the job's `concurrency` (default 3).
  */
 import { loadavg } from 'node:os';
 import { Kafka, logLevel, type Message } from 'kafkajs';
@@ -94,7 +96,7 @@ async function main(): Promise<void> {
   for (let r = 0; r < rounds; r++) {
     await measure('plain transactional kafkajs copy', () => plainCopy(kafka, admin, source, n));
     await measure('reencryptTopic (decrypt + encrypt)', async () => {
-      const report = await reencryptTopic({ from: source, to: uniq('bench_dst'), group: uniq('bench_job'), kafka: { brokers }, serde, stopAtEnd: true, maxRecordsPerTransaction: BATCH });
+      const report = await reencryptTopic({ from: source, to: uniq('bench_dst'), group: uniq('bench_job'), kafka: { brokers }, serde, stopAtEnd: true, maxRecordsPerTransaction: BATCH, ...(process.env['BENCH_CONCURRENCY'] ? { concurrency: Number(process.env['BENCH_CONCURRENCY']) } : {}) });
       if (report.copied !== n || Object.keys(report.byTargetDekVersion).join() !== '2') throw new Error(`unexpected report ${JSON.stringify(report)}`);
     });
   }

@@ -50,6 +50,8 @@ export class KeyRing implements Sweepable {
   readonly #readFailures: FailureCache<CsfleError>;
   /** Family → its latest DEK version (0: none) as last seen after an unknown version was asked. */
   readonly #latestKnown: FailureCache<number>;
+  /** Bumped by clear(): a load that started before is wiped when it lands. */
+  #generation = 0;
 
   constructor(config: KeyRingConfig) {
     this.#policy = resolvePolicy(config);
@@ -69,6 +71,7 @@ export class KeyRing implements Sweepable {
       cache: this.#cache,
       source: this.#source,
       cipherOf: (kek, dek) => this.#cipherOf(kek, dek),
+      generation: () => this.#generation,
       newCipher: (identity, proto) => this.#newCipher(identity, proto),
     });
   }
@@ -137,7 +140,9 @@ export class KeyRing implements Sweepable {
     }
     let pending = this.#pendingCiphers.get(id);
     if (!pending) {
+      const generation = this.#generation;
       pending = this.#loadReadCipher({ kekName, subject, algorithm, version }, false)
+        .then((cipher) => this.#unlessCleared(cipher, generation))
         .catch((err: unknown) => {
           if (err instanceof CsfleError && rememberable(err)) {
             this.#readFailures.set(err.code === 'KEK_NOT_FOUND' ? kekFailureId(kekName) : id, err, this.#policy.now());
@@ -175,6 +180,8 @@ export class KeyRing implements Sweepable {
 
   /** Wipes and drops every cached key and remembered failure (e.g. after a KEK rotation, or for tests). */
   clear(): void {
+    this.#generation++;
+    this.#pendingCiphers.clear();
     this.#timer.stop();
     this.#source.clear();
     this.#cache.clear();
@@ -245,14 +252,21 @@ export class KeyRing implements Sweepable {
     return cipher;
   }
 
+  /** A key whose load started before a clear() is wiped when it lands (it is returned wiped). */
+  #unlessCleared(cipher: ManagedCipher, generation: number): ManagedCipher {
+    if (generation !== this.#generation) this.#cache.remove(cipher);
+    return cipher;
+  }
+
   /** Unwraps a DEK in use again before its age limit; the old key serves until the new one is cached. */
   #refresh(old: ManagedCipher): void {
     if (this.#pendingCiphers.has(old.id)) return;
     old.refreshing = true;
+    const generation = this.#generation;
     const pending = this.#loadReadCipher(old.identity, true)
       .then((fresh) => {
         this.#counters.keyAgeRefreshes++;
-        return fresh;
+        return this.#unlessCleared(fresh, generation);
       })
       .catch((err: unknown) => {
         old.refreshing = false;

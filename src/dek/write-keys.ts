@@ -69,6 +69,8 @@ export interface WriteKeysDeps {
   source: KeySource;
   /** The (cached, else unwrapped) cipher of a DEK record. */
   cipherOf(kek: Kek, dek: Dek): Promise<ManagedCipher>;
+  /** The key ring's clear() count: a key resolved across a clear() is wiped. */
+  generation(): number;
   /** Caches the cipher of a freshly generated DEK. */
   newCipher(identity: DekIdentity, proto: Buffer): ManagedCipher;
 }
@@ -88,6 +90,7 @@ export class WriteKeys {
   }
 
   clear(): void {
+    this.#pending.clear();
     this.#latest.clear();
     this.#slotByRequest = new WeakMap();
     this.#failures.clear();
@@ -127,7 +130,12 @@ export class WriteKeys {
     }
     let pending = this.#pending.get(id);
     if (!pending) {
+      const generation = this.#d.generation();
       pending = this.#resolve(req)
+        .then((key) => {
+          if (generation !== this.#d.generation()) this.#d.cache.remove(key.cipher);
+          return key;
+        })
         .catch((err: unknown) => this.#onFailure(req, id, err))
         .finally(() => this.#pending.delete(id));
       this.#pending.set(id, pending);
@@ -181,7 +189,7 @@ export class WriteKeys {
     return slot;
   }
 
-  async #resolve(req: WriteKeyRequest): Promise<WriteKey> {
+  async #resolve(req: WriteKeyRequest): Promise<HeldKey> {
     const { source } = this.#d;
     const kek = await source.writeKek(req.kekName, req);
     checkKekMatches(kek, req);

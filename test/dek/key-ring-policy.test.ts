@@ -225,6 +225,26 @@ describe('one bound for every unwrapped key', () => {
   });
 });
 
+describe('clear()', () => {
+  afterEach(() => openGate());
+
+  it('a key whose unwrap was in flight during clear() lands wiped, not cached', async () => {
+    const registry = new InMemoryDekRegistry();
+    const req = { kekName: 'k-clear', kmsType: 'gated-kms', kmsKeyId: 'x', subject: 's', algorithm: 'AES256_GCM' as const, expiryDays: 0 };
+    const ct = (await new KeyRing({ registry, kms }).writeKey(req)).cipher.encrypt(Buffer.from('x'));
+    const ring = new KeyRing({ registry, kms });
+    gate.open = false;
+    const pending = Promise.resolve(ring.readKey('k-clear', 's', 'AES256_GCM', 1));
+    await vi.waitFor(() => expect(gate.waiting.length).toBe(1), { timeout: 2000, interval: 5 });
+    ring.clear();
+    openGate();
+    const cipher = await pending;
+    expect(() => cipher.decrypt(ct)).toThrow(expect.objectContaining({ code: 'KEY_DESTROYED' }));
+    expect(ring.stats().cache.liveCiphers).toBe(0);
+    expect((await ring.readKey('k-clear', 's', 'AES256_GCM', 1)).decrypt(ct).toString()).toBe('x');
+  });
+});
+
 describe('maxEncryptionsPerDek', () => {
   it('rotates to a new DEK version when the rule has encrypt.dek.expiry.days > 0 (also mid-record)', async () => {
     const w = world({ 'encrypt.dek.expiry.days': '30' });

@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { verifyReencryption, type ReencryptOptions, type ReencryptReport } from '../../src/index';
-import { deserializers, dekVersionsOf, env, header, readAll, rotatedSource, Scenario, startJob, type SourceRecord } from './fixtures';
+import { deserializers, dekVersionsOf, env, header, kafkaClient, readAll, rotatedSource, Scenario, startJob, type SourceRecord } from './fixtures';
 
 interface Run {
   child: ChildProcess;
@@ -14,6 +14,8 @@ interface Run {
   exited: Promise<{ code: number | null; report?: ReencryptReport; stderr: string }>;
   /** Records copied according to the last progress line. */
   copied(): number;
+  /** True once the process exited. */
+  exitedAlready(): boolean;
 }
 
 function run(config: Record<string, unknown>): Run {
@@ -37,8 +39,10 @@ function run(config: Record<string, unknown>): Run {
       }
     }
   });
+  let gone = false;
   const exited = new Promise<{ code: number | null; report?: ReencryptReport; stderr: string }>((resolve) => {
     child.on('exit', (code) => {
+      gone = true;
       let report: ReencryptReport | undefined;
       try {
         report = stdout.trim() ? (JSON.parse(stdout.trim().split('\n').at(-1)!) as ReencryptReport) : undefined;
@@ -48,12 +52,13 @@ function run(config: Record<string, unknown>): Run {
       resolve({ code, ...(report ? { report } : {}), stderr: stderr + partial });
     });
   });
-  return { child, exited, copied: () => copied };
+  return { child, exited, copied: () => copied, exitedAlready: () => gone };
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 90_000): Promise<void> {
+async function until(cond: () => boolean, what: string, job?: Run, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
+    if (job?.exitedAlready()) throw new Error(`the job exited before ${what}: ${(await job.exited).stderr.slice(-2000)}`);
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -85,6 +90,18 @@ async function expectExactlyOnce(s: Scenario, source: SourceRecord[], version: n
   expect(target.length).toBe(source.length);
 }
 
+/** Source offsets the group has committed, summed over partitions (= records copied so far). */
+async function committed(s: Scenario): Promise<number> {
+  const admin = kafkaClient(s.e).admin();
+  await admin.connect();
+  try {
+    const [t] = await admin.fetchOffsets({ groupId: s.group, topics: [s.source] });
+    return (t?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 function jobConfig(s: Scenario, extra: Partial<ReencryptOptions> = {}): Record<string, unknown> {
   return { ...s.job({ sessionTimeoutMs: 6000, ...extra }) };
 }
@@ -93,12 +110,15 @@ describe('reencryptTopic as a process', () => {
   it('copies 20,000 records exactly once through 3 SIGKILLs, all under the rotated DEK', { timeout: 240_000 }, async () => {
     const s = new Scenario(env());
     const src = await rotatedSource(s, 6, 10_000);
-    const config = jobConfig(s, { maxRecordsPerTransaction: 400, maxBytesPerPartition: 64 * 1024 });
+    // Small transactions, two partitions at a time: many commits to be killed in the middle of.
+    const config = jobConfig(s, { maxRecordsPerTransaction: 250, maxBytesPerPartition: 32 * 1024, concurrency: 2 });
     const kills: string[] = [];
     for (let i = 0; i < 3; i++) {
+      // Kill after a random share of what is left (so that each run is killed mid-copy).
+      const left = src.length - (await committed(s));
+      const threshold = 100 + Math.floor(Math.random() * Math.min(3000, left / 4));
       const job = run(config);
-      const threshold = 300 + Math.floor(Math.random() * 2500);
-      await until(() => job.copied() >= threshold, `run ${i} to copy ${threshold} records`);
+      await until(() => job.copied() >= threshold, `run ${i} copied ${threshold} records`, job);
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 150)));
       job.child.kill('SIGKILL');
       const { code } = await job.exited;
@@ -125,7 +145,7 @@ describe('reencryptTopic as a process', () => {
     const src = await rotatedSource(s, 6, 6000);
     const config = jobConfig(s, { maxRecordsPerTransaction: 50, maxBytesPerPartition: 16 * 1024 });
     const a = run(config);
-    await until(() => a.copied() > 0, 'the first process to copy');
+    await until(() => a.copied() > 0, 'the first process copied records', a);
     const b = run(config);
     const [ra, rb] = await Promise.all([a.exited, b.exited]);
     expect([ra.code, rb.code]).toEqual([0, 0]);
