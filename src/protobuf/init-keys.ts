@@ -19,6 +19,8 @@ interface Member {
   readonly localName: string;
   readonly field: DescField | undefined;
   readonly oneof: DescOneof | undefined;
+  /** The message `create` builds from a plain object in this field (see {@link nestedMessage}). */
+  readonly nested: DescMessage | undefined;
 }
 
 interface Shape {
@@ -37,13 +39,13 @@ function shapeOf(desc: DescMessage): Shape {
   const inOneof = new Map<string, DescOneof>();
   for (const member of desc.members) {
     if (member.kind === 'oneof') {
-      keys.set(member.localName, { localName: member.localName, field: undefined, oneof: member });
+      keys.set(member.localName, { localName: member.localName, field: undefined, oneof: member, nested: undefined });
       for (const f of member.fields) {
         inOneof.set(f.localName, member);
         inOneof.set(f.name, member);
       }
     } else {
-      const m: Member = { localName: member.localName, field: member, oneof: undefined };
+      const m: Member = { localName: member.localName, field: member, oneof: undefined, nested: nestedMessage(member) };
       keys.set(member.localName, m);
       if (!keys.has(member.name)) keys.set(member.name, m);
     }
@@ -88,7 +90,7 @@ export function checkInitKeys(desc: DescMessage, value: Obj, path: string, ctx: 
         ctx,
       );
     }
-    const checked = checkMember(member, v, `${path}.${member.localName}`, ctx);
+    const checked = member.oneof || member.nested ? checkMember(member, v, `${path}.${member.localName}`, ctx) : v;
     if (key !== member.localName) {
       out ??= { ...value };
       if (Object.prototype.hasOwnProperty.call(value, member.localName) && value[member.localName] !== undefined) {
@@ -114,7 +116,7 @@ function checkMember(member: Member, v: unknown, path: string, ctx: CodecContext
     const value = inner && isPlain(v['value']) ? checkInitKeys(inner, v['value'], `${path}.${field.localName}`, ctx) : v['value'];
     return field.localName === name && value === v['value'] ? v : { case: field.localName, value };
   }
-  const inner = nestedMessage(member.field!);
+  const inner = member.nested;
   if (!inner) return v;
   switch (member.field!.fieldKind) {
     case 'list': {
