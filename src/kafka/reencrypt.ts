@@ -219,8 +219,9 @@ class ReencryptJob {
     let i = 0;
     while (i < msgs.length && BigInt(msgs[i]!.offset) < writer.floor) i++;
     if (i === msgs.length) {
-      // Everything here was copied by an earlier owner of the partition.
-      if (BigInt(batch.lastOffset()) < writer.floor) b.resolveOffset(batch.lastOffset());
+      // Everything here was copied by an earlier owner of the partition: move past it (not past
+      // the floor, when only transaction markers lie beyond the last record).
+      if (msgs.length > 0) b.resolveOffset(BigInt(batch.lastOffset()) < writer.floor ? batch.lastOffset() : msgs[msgs.length - 1]!.offset);
       return;
     }
     while (i < msgs.length) {
