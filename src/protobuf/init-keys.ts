@@ -78,7 +78,7 @@ export function checkInitKeys(desc: DescMessage, value: Obj, path: string, ctx: 
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
     const v = value[key];
-    if (v === undefined || key === '$typeName') continue;
+    if (v === undefined || key === '$typeName' || key === '$unknown') continue;
     const member = shape.keys.get(key);
     if (!member) {
       const oneof = shape.inOneof.get(key);
