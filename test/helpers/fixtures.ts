@@ -1,6 +1,4 @@
-import { expect } from 'vitest';
 import {
-  CsfleError,
   InMemoryDekRegistry,
   InMemorySchemaRegistry,
   localKmsDriver,
@@ -65,16 +63,6 @@ export const LOCAL_KMS = { 'local-kms': { secret: SECRET } };
 /** {@link encryptRuleSet} with a local-kms KEK. */
 export function localRules(params: Record<string, string> = {}, extra: Parameters<typeof encryptRuleSet>[1] = {}): RuleSet {
   return encryptRuleSet({ 'encrypt.kms.type': 'local-kms', ...params }, extra);
-}
-
-/** Awaits `p`, expects it to reject with a {@link CsfleError}, and returns that error. */
-export async function csfleRejection(p: Promise<unknown>): Promise<CsfleError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(CsfleError);
-  return err as CsfleError;
 }
 
 /** Counts KMS calls: a driver `counting-kms` delegating to local-kms. */

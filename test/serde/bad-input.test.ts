@@ -11,7 +11,8 @@ import {
   parseFrame,
   type RuleSet,
 } from '../../src/index';
-import { csfleRejection, customer, customerSchema, LOCAL_KMS as kms, localRules, SECRET } from '../helpers/fixtures';
+import { csfleRejection } from '../helpers/csfle-rejection';
+import { customer, customerSchema, LOCAL_KMS as kms, localRules, SECRET } from '../helpers/fixtures';
 
 const type = avsc.Type.forSchema(customerSchema as avsc.Schema);
 

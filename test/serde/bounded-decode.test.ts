@@ -8,7 +8,8 @@ import {
   parseFrame,
   type RuleSet,
 } from '../../src/index';
-import { csfleRejection as rejects, encryptRuleSet, LOCAL_KMS as kms } from '../helpers/fixtures';
+import { csfleRejection as rejects } from '../helpers/csfle-rejection';
+import { encryptRuleSet, LOCAL_KMS as kms } from '../helpers/fixtures';
 
 
 const withArray = { type: 'record', name: 'A', fields: [{ name: 'id', type: 'long' }, { name: 'xs', type: { type: 'array', items: 'string' } }] };

@@ -9,7 +9,8 @@ import {
   InMemoryDekRegistry,
   InMemorySchemaRegistry,
 } from '../../src/index';
-import { countingSchemaRegistry, csfleRejection, customer, customerSchema, encryptRuleSet, LOCAL_KMS as kms, localRules } from '../helpers/fixtures';
+import { csfleRejection } from '../helpers/csfle-rejection';
+import { countingSchemaRegistry, customer, customerSchema, encryptRuleSet, LOCAL_KMS as kms, localRules } from '../helpers/fixtures';
 
 
 function recorder() {
