@@ -21,10 +21,8 @@ import {
   type FileDescriptorProto,
 } from '@bufbuild/protobuf/wkt';
 import { FIELD_META, META_MESSAGE } from './builtins';
-import { protoError, tokenize, type Token } from './tokenizer';
-
-/** Deepest message nesting accepted. */
-export const MAX_PROTO_NESTING = 32;
+import { MAX_PROTO_NESTING, ProtoReader, type OptionValue } from './syntax';
+import { protoError } from './tokenizer';
 
 const SCALARS: Record<string, number> = {
   double: 1, float: 2, int64: 3, uint64: 4, int32: 5, fixed64: 6, fixed32: 7, bool: 8, string: 9,
@@ -32,8 +30,6 @@ const SCALARS: Record<string, number> = {
 };
 const LABELS: Record<string, number> = { optional: 1, required: 2, repeated: 3 };
 
-/** An option value: scalar (string / number / identifier), list, or text-format aggregate. */
-type OptionValue = string | number | boolean | OptionValue[] | { [k: string]: OptionValue };
 
 interface Meta {
   tags: string[];
@@ -54,154 +50,6 @@ function camel(name: string, upperFirst: boolean): string {
   return out;
 }
 
-class Parser {
-  readonly #t: Token[];
-  #i = 0;
-
-  constructor(text: string) {
-    this.#t = tokenize(text);
-  }
-
-  get done(): boolean {
-    return this.#i >= this.#t.length;
-  }
-
-  peek(offset = 0): Token | undefined {
-    return this.#t[this.#i + offset];
-  }
-
-  next(): Token {
-    const t = this.#t[this.#i++];
-    if (!t) throw protoError('unexpected end of schema text');
-    return t;
-  }
-
-  is(text: string, offset = 0): boolean {
-    const t = this.peek(offset);
-    return t !== undefined && (t.kind === 'sym' || t.kind === 'ident') && t.text === text;
-  }
-
-  accept(sym: string): boolean {
-    if (this.is(sym)) {
-      this.#i++;
-      return true;
-    }
-    return false;
-  }
-
-  expect(sym: string): void {
-    const t = this.next();
-    if (t.text !== sym || (t.kind !== 'sym' && t.kind !== 'ident')) throw protoError(`expected "${sym}", found "${t.text}"`, t.line);
-  }
-
-  ident(): string {
-    const t = this.next();
-    if (t.kind !== 'ident') throw protoError(`expected a name, found "${t.text}"`, t.line);
-    return t.text;
-  }
-
-  /** `a.b.c` or `.a.b.c`. */
-  fullIdent(): string {
-    let out = this.accept('.') ? '.' : '';
-    out += this.ident();
-    while (this.accept('.')) out += '.' + this.ident();
-    return out;
-  }
-
-  str(): string {
-    const t = this.next();
-    if (t.kind !== 'str') throw protoError(`expected a string, found "${t.text}"`, t.line);
-    let s = t.text;
-    while (this.peek()?.kind === 'str') s += this.next().text;
-    return s;
-  }
-
-  int(): number {
-    const neg = this.accept('-');
-    const t = this.next();
-    if (t.kind !== 'int') throw protoError(`expected an integer, found "${t.text}"`, t.line);
-    const v = /^0[xX]/.test(t.text) ? parseInt(t.text, 16) : /^0[0-7]+$/.test(t.text) ? parseInt(t.text, 8) : Number(t.text);
-    if (!Number.isSafeInteger(v)) throw protoError(`integer out of range: ${t.text}`, t.line);
-    return neg ? -v : v;
-  }
-
-  /** Skips a balanced `{ ... }` block (services, extend). */
-  skipBlock(): void {
-    this.expect('{');
-    let depth = 1;
-    while (depth > 0) {
-      const t = this.next();
-      if (t.kind === 'sym' && t.text === '{') depth++;
-      else if (t.kind === 'sym' && t.text === '}') depth--;
-    }
-  }
-
-  /** Skips to the end of a statement (`;`). */
-  skipStatement(): void {
-    while (!this.accept(';')) this.next();
-  }
-
-  /** An option name: `a`, `a.b`, `(a.b).c.d`, normalized (no leading dot inside parentheses). */
-  optionName(): string {
-    let name = '';
-    for (;;) {
-      if (this.accept('(')) {
-        name += `(${this.fullIdent().replace(/^\./, '')})`;
-        this.expect(')');
-      } else {
-        name += this.ident();
-      }
-      if (!this.accept('.')) return name;
-      name += '.';
-    }
-  }
-
-  /** A constant, list or aggregate option value. */
-  optionValue(depth = 0): OptionValue {
-    if (depth > MAX_PROTO_NESTING) throw protoError('option value nested too deeply');
-    if (this.is('{') || this.is('<')) return this.aggregate(depth + 1);
-    if (this.accept('[')) {
-      const list: OptionValue[] = [];
-      if (!this.accept(']')) {
-        do list.push(this.optionValue(depth + 1));
-        while (this.accept(','));
-        this.expect(']');
-      }
-      return list;
-    }
-    const t = this.peek();
-    if (t?.kind === 'str') return this.str();
-    const sign = this.accept('-') ? -1 : (this.accept('+'), 1);
-    const v = this.next();
-    if (v.kind === 'int' || v.kind === 'float') return sign * Number(/^0[xX]/.test(v.text) ? parseInt(v.text, 16) : v.text);
-    if (v.kind === 'ident') {
-      if (v.text === 'true') return true;
-      if (v.text === 'false') return false;
-      if (v.text === 'inf' || v.text === 'nan') return sign * (v.text === 'inf' ? Infinity : NaN);
-      return v.text;
-    }
-    throw protoError(`bad option value "${v.text}"`, v.line);
-  }
-
-  /** A text-format message `{ key: value ... }`; repeated keys collect into lists. */
-  aggregate(depth: number): { [k: string]: OptionValue } {
-    const close = this.accept('{') ? '}' : (this.expect('<'), '>');
-    const out: { [k: string]: OptionValue } = Object.create(null) as { [k: string]: OptionValue };
-    while (!this.accept(close)) {
-      let key: string;
-      if (this.accept('[')) {
-        key = `[${this.fullIdent()}]`;
-        this.expect(']');
-      } else key = this.ident();
-      this.accept(':');
-      const value = this.optionValue(depth);
-      const prev = out[key];
-      out[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, ...(Array.isArray(value) ? value : [value])] : [prev, ...(Array.isArray(value) ? value : [value])];
-      if (!this.accept(',')) this.accept(';');
-    }
-    return out;
-  }
-}
 
 function asStrings(v: OptionValue | undefined): string[] {
   if (v === undefined) return [];
@@ -246,7 +94,7 @@ interface Scope {
   readonly proto3: boolean;
 }
 
-function parseFieldOptions(p: Parser, field: FieldDescriptorProto): void {
+function parseFieldOptions(p: ProtoReader, field: FieldDescriptorProto): void {
   if (!p.accept('[')) return;
   const meta: Meta = { tags: [], params: {}, doc: '' };
   let hasMeta = false;
@@ -285,7 +133,7 @@ function newField(name: string, number: number, label: number, typeName: string)
   });
 }
 
-function parseEnum(p: Parser): EnumDescriptorProto {
+function parseEnum(p: ProtoReader): EnumDescriptorProto {
   const e = create(EnumDescriptorProtoSchema, { name: p.ident() });
   p.expect('{');
   while (!p.accept('}')) {
@@ -306,7 +154,7 @@ function parseEnum(p: Parser): EnumDescriptorProto {
   return e;
 }
 
-function parseMessage(p: Parser, scope: Scope, depth: number): DescriptorProto {
+function parseMessage(p: ProtoReader, scope: Scope, depth: number): DescriptorProto {
   if (depth > MAX_PROTO_NESTING) throw protoError(`messages nested deeper than ${MAX_PROTO_NESTING}`);
   const msg = create(DescriptorProtoSchema, { name: p.ident() });
   p.expect('{');
@@ -393,7 +241,7 @@ function parseMessage(p: Parser, scope: Scope, depth: number): DescriptorProto {
 
 /** Parses `.proto` text into an unresolved `FileDescriptorProto` named `fileName`. */
 export function parseProto(text: string, fileName: string): FileDescriptorProto {
-  const p = new Parser(text);
+  const p = new ProtoReader(text);
   const file = create(FileDescriptorProtoSchema, { name: fileName });
   let proto3 = false;
   while (!p.done) {
