@@ -34,6 +34,7 @@ export { HttpSchemaSource } from './serde/http-schema-source';
 export { KafkajsSchemaSource, type KafkajsSchemaSourceOptions } from './serde/kafkajs-schema-source';
 export { AvroSerializer } from './serde/avro-serializer';
 export { AvroDeserializer } from './serde/avro-deserializer';
+export { AnyFormatDeserializer, type AnyFormatDeserializerOptions } from './serde/any-format-deserializer';
 export { JsonSerializer, JsonDeserializer, type JsonSerializerOptions, type JsonDeserializerOptions } from './serde/json-serde';
 export { ProtobufSerializer, ProtobufDeserializer, type ProtobufSerializerOptions, type ProtobufDeserializerOptions } from './serde/protobuf-serde';
 export { CONFLUENT_META_PROTO, CONFLUENT_META_PROTO_TEXT } from './protobuf/builtins';
@@ -76,7 +77,8 @@ export { listDekIds, type DekId, type DekIdFilter } from './lifecycle/dek-listin
 export { Journal, parseJournal, JOURNAL_FORMAT, type JournalHeader, type JournalEntry, type JournalEntryValidator } from './lifecycle/journal';
 export { REWRAP_OP, type RewrapIntent, type RewrapDone } from './lifecycle/rewrap-journal';
 export { CRASH_AT_ENV } from './lifecycle/test-hooks';
-export { reencryptTopic, DEAD_LETTER_HEADERS, type ReencryptOptions } from './kafka/reencrypt';
+export { reencryptTopic, type ReencryptOptions } from './kafka/reencrypt';
+export { DEAD_LETTER_HEADERS } from './kafka/bad-records';
 export { type ReencryptProgress, type ReencryptReport } from './kafka/reencrypt-report';
 export { verifyReencryption, type VerifyOptions, type VerifyReport, type PartitionVerification } from './kafka/verify';
 export { type KafkaConnection, type KafkajsClient } from './kafka/connection';

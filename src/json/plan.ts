@@ -17,6 +17,7 @@ import { RuleError } from '../errors';
 import type { FieldLeaf } from '../rules/field-cipher';
 import { setOwn, type FieldPlan, type PlanOptions, type ValueTransform } from '../rules/schema-format';
 import type { TagResolver } from '../rules/tag-resolver';
+import { fieldKinds } from './field-kinds';
 import type { JsonNode, NodeLocation, ParsedJsonSchema } from './schema';
 
 /** How many nested properties a plan follows in a recursive schema before failing the record. */
@@ -107,11 +108,37 @@ export function compileJsonPlan(parsed: ParsedJsonSchema, tags: TagResolver, opt
     return out;
   };
 
-  const unsupported = (field: Field): ValueTransform | undefined => {
-    if (!field.selected || options.direction === 'READ' || ruleTags.length === 0) return undefined;
+  const unsupportedPaths: string[] = [];
+  /**
+   * A tagged property none of whose kinds is a string (object, number, integer, boolean, enum,
+   * untyped, or arrays of those — through `$ref` and combinators): produce fails closed at
+   * compile time; a consumer reads such records (other clients write them in clear) and is
+   * told once (see rule-steps). A rule without tags selects every string and skips the rest.
+   */
+  const checkField = (propLoc: NodeLocation, path: string): void => {
+    const kinds = fieldKinds(parsed, propLoc);
+    if (kinds.has('string')) return;
+    kinds.delete('null');
+    if (kinds.size === 0) return;
+    if (options.direction === 'WRITE') {
+      throw new RuleError(
+        'UNSUPPORTED_FIELD_TYPE',
+        `Field ${path} (JSON Schema ${[...kinds].join(' | ')}) is tagged [${ruleTags.join(', ')}] for encryption, but only string values can be encrypted: ` +
+          'refusing to produce its contents in clear. Remove the tag from it, or tag the string properties inside it',
+        { fieldPath: path },
+      );
+    }
+    if (!unsupportedPaths.includes(path)) unsupportedPaths.push(path);
+  };
+
+  /** WRITE: a non-string value of a tagged property that also allows strings (`["string", "integer"]`). */
+  const unsupported = (field: Field | undefined, kind: string): ValueTransform | undefined => {
+    if (!field?.selected || options.direction === 'READ' || ruleTags.length === 0) return undefined;
     return (v) => {
       if (v === null || v === undefined) return v;
-      throw new RuleError('UNSUPPORTED_FIELD_TYPE', 'A tagged JSON property that is not a string cannot be encrypted', { fieldPath: field.path });
+      throw new RuleError('UNSUPPORTED_FIELD_TYPE', `Field ${field.path} is tagged for encryption and holds a ${kind} value; only its string values can be encrypted`, {
+        fieldPath: field.path,
+      });
     };
   };
 
@@ -150,6 +177,7 @@ export function compileJsonPlan(parsed: ParsedJsonSchema, tags: TagResolver, opt
       const propLoc = child(loc, 'properties', name);
       const fieldPath = `${path}.${name}`;
       const selected = tags.selects(ruleTags, fieldPath, inlineTagsOf(propLoc));
+      if (selected && ruleTags.length > 0) checkField(propLoc, fieldPath);
       const fn = compile(propLoc, fieldPath, { path: fieldPath, selected }, depth + 1, stack);
       if (fn) fields.push({ name, fn });
     }
@@ -222,7 +250,12 @@ export function compileJsonPlan(parsed: ParsedJsonSchema, tags: TagResolver, opt
   };
 
   const compileByKind = (loc: NodeLocation, s: Obj, path: string, field: Field | undefined, depth: number, stack: Set<JsonNode>): ValueTransform | undefined => {
-    switch (kindOf(s)) {
+    const kind = kindOf(s);
+    if (kind !== 'string' && kind !== 'none') {
+      const refuse = unsupported(field, kind === 'scalar' ? String(s['enum'] !== undefined || s['const'] !== undefined ? 'enum' : s['type']) : kind === 'record' || kind === 'map' ? 'object' : kind);
+      if (refuse) return refuse;
+    }
+    switch (kind) {
       case 'record':
         return compileProperties(loc, s, path, depth, stack);
       case 'string': {
@@ -231,13 +264,11 @@ export function compileJsonPlan(parsed: ParsedJsonSchema, tags: TagResolver, opt
         if (!fieldPaths.includes(fieldPath)) fieldPaths.push(fieldPath);
         return (v, leaf: FieldLeaf) => (typeof v === 'string' ? leaf(v, fieldPath) : v);
       }
-      case 'scalar':
-        return field ? unsupported(field) : undefined;
       default:
         return undefined;
     }
   };
 
   const transform = compile(parsed.root, '$', undefined, 0, new Set());
-  return { transform, fieldPaths };
+  return { transform, fieldPaths, ...(unsupportedPaths.length > 0 ? { unsupported: unsupportedPaths } : {}) };
 }

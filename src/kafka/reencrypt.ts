@@ -7,13 +7,14 @@
  *
  * @packageDocumentation
  */
-import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, Message } from 'kafkajs';
 import { CsfleError } from '../errors';
 import type { SerdeOptions, SubjectNameStrategy } from '../serde/options';
 import { createMissingTopics, EndOffsets } from './end-offsets';
 import type { KafkaConnection, KeyFormat } from './connection';
 import { isFenced, newKafka } from './kafkajs';
 import { PartitionWriters, type PartitionWriter } from './partition-writers';
+import { badRecord, deadLetterMessage } from './bad-records';
 import { RecordCopier, TargetWriteError } from './record-copier';
 import { byVersion, ProgressMeter, Tally, type ReencryptProgress, type ReencryptReport } from './reencrypt-report';
 
@@ -69,14 +70,6 @@ export interface ReencryptOptions {
   /** Warnings (kafkajs errors, fenced producers). Never record contents. */
   logger?: { warn(message: string, context?: Record<string, unknown>): void };
 }
-
-/** Headers added to a dead-lettered record (its key, value and own headers are unchanged). */
-export const DEAD_LETTER_HEADERS = {
-  topic: 'kafka-csfle.source.topic',
-  partition: 'kafka-csfle.source.partition',
-  offset: 'kafka-csfle.source.offset',
-  error: 'kafka-csfle.error.code',
-} as const;
 
 /**
  * Re-encrypts every record of `options.from` into `options.to` under the current keys, exactly
@@ -219,8 +212,9 @@ class ReencryptJob {
     let i = 0;
     while (i < msgs.length && BigInt(msgs[i]!.offset) < writer.floor) i++;
     if (i === msgs.length) {
-      // Everything here was copied by an earlier owner of the partition.
-      if (BigInt(batch.lastOffset()) < writer.floor) b.resolveOffset(batch.lastOffset());
+      // Everything here was copied by an earlier owner of the partition: move past it (not past
+      // the floor, when only transaction markers lie beyond the last record).
+      if (msgs.length > 0) b.resolveOffset(BigInt(batch.lastOffset()) < writer.floor ? batch.lastOffset() : msgs[msgs.length - 1]!.offset);
       return;
     }
     while (i < msgs.length) {
@@ -376,25 +370,4 @@ function validate(o: ReencryptOptions): void {
   if (o.from === o.to) fail('The target topic must differ from the source topic (Kafka records cannot be rewritten in place; see docs/key-lifecycle.md)');
   if (o.deadLetter !== undefined && (o.deadLetter === o.from || o.deadLetter === o.to)) fail('The dead-letter topic must differ from the source and target topics');
   if (!o.serde) fail('reencryptTopic: `serde` (schemaRegistry, dekRegistry, kms) is required');
-}
-
-/** A record that cannot be re-encrypted, as an error naming topic, partition and offset (never its contents). */
-function badRecord(failure: unknown, topic: string, partition: number, offset: string): CsfleError {
-  const writing = failure instanceof TargetWriteError;
-  const err = writing ? failure.error : failure;
-  const cause = err instanceof CsfleError ? err : undefined;
-  return new CsfleError(
-    'REENCRYPT_FAILED',
-    `Cannot ${writing ? 'write the re-encrypted' : 're-encrypt the'} record: ${cause ? `${cause.code}: ${cause.detail}` : 'unexpected failure'}`,
-    { ...(cause?.context ?? {}), topic, partition, offset, retryable: cause?.retryable ?? false, cause: err },
-  );
-}
-
-function deadLetterMessage(m: KafkaMessage, topic: string, partition: number, err: CsfleError): Message {
-  const headers: IHeaders = { ...(m.headers ?? {}) };
-  headers[DEAD_LETTER_HEADERS.topic] = topic;
-  headers[DEAD_LETTER_HEADERS.partition] = String(partition);
-  headers[DEAD_LETTER_HEADERS.offset] = m.offset;
-  headers[DEAD_LETTER_HEADERS.error] = (err.cause as CsfleError | undefined)?.code ?? err.code;
-  return { key: m.key, value: m.value, headers, timestamp: m.timestamp };
 }

@@ -8,6 +8,7 @@
 import { create, fromBinary, isMessage, toBinary, type DescMessage, type Message } from '@bufbuild/protobuf';
 import { SerdeError } from '../errors';
 import type { CodecContext, SchemaFormat } from '../rules/schema-format';
+import { checkInitKeys } from './init-keys';
 import { compileProtobufPlan } from './plan';
 import { decodeIndexes, firstMessageName, parseProtobufSchema, type ParsedProtobufSchema } from './schema';
 
@@ -45,8 +46,9 @@ export function protobufFormat(options: ProtobufFormatOptions = {}): SchemaForma
         return desc === parsed.messages.get(value.$typeName) ? value : create(desc, value as never);
       }
       const desc = messageFor(parsed, options.messageType, ctx);
+      const init = checkInitKeys(desc, value as Record<string, unknown>, desc.name, ctx);
       try {
-        return create(desc, value as never);
+        return create(desc, init as never);
       } catch {
         throw new SerdeError('SERIALIZATION_FAILED', `Value does not match the Protobuf message ${desc.typeName}`, ctx);
       }

@@ -49,36 +49,47 @@ export function compileProtobufPlan(parsed: ParsedProtobufSchema, tags: TagResol
     };
   };
 
-  const unsupported = (path: string, what: string): ValueTransform | undefined => {
-    if (options.direction === 'READ' || ruleTags.length === 0) return undefined;
-    return (v) => {
-      if (v === null || v === undefined) return v;
-      throw new RuleError('UNSUPPORTED_FIELD_TYPE', `Field of Protobuf type ${what} is tagged for encryption; only string and bytes can be encrypted`, { fieldPath: path });
-    };
+  const unsupportedPaths: string[] = [];
+  /**
+   * A tagged field of a type that cannot be encrypted (message, enum, numeric, bool, or
+   * repeated/map of those): produce fails closed at compile time; a consumer reads such records
+   * (other clients write them in clear) and is told once (see rule-steps). A rule without tags
+   * selects every string/bytes field and skips the rest.
+   */
+  const unsupported = (path: string, what: string): void => {
+    if (ruleTags.length === 0) return;
+    if (options.direction === 'WRITE') {
+      throw new RuleError(
+        'UNSUPPORTED_FIELD_TYPE',
+        `Field ${path} (Protobuf ${what}) is tagged [${ruleTags.join(', ')}] for encryption, but only string and bytes values can be encrypted: ` +
+          'refusing to produce its contents in clear. Remove the tag from it, or tag the string/bytes fields inside it',
+        { fieldPath: path },
+      );
+    }
+    if (!unsupportedPaths.includes(path)) unsupportedPaths.push(path);
   };
 
   /** Transform of one value of the field's element type (scalar, enum or message). */
-  const element = (kind: 'scalar' | 'enum' | 'message', field: DescField, scalar: ScalarType | undefined, message: DescMessage | undefined, path: string, selected: boolean): ValueTransform | undefined => {
-    if (kind === 'message') return compileMessage(message!);
-    if (!selected) return undefined;
-    if (kind === 'scalar' && (scalar === ScalarType.STRING || scalar === ScalarType.BYTES)) return stringOrBytes(path, options.direction);
-    return unsupported(path, kind === 'enum' ? 'enum' : ScalarType[scalar!]!.toLowerCase());
+  const element = (kind: 'scalar' | 'enum' | 'message', scalar: ScalarType | undefined, message: DescMessage | undefined, path: string, selected: boolean): ValueTransform | undefined => {
+    if (kind === 'scalar' && (scalar === ScalarType.STRING || scalar === ScalarType.BYTES)) return selected ? stringOrBytes(path, options.direction) : undefined;
+    if (selected) unsupported(path, kind === 'message' ? `message ${message!.typeName}` : kind === 'enum' ? 'enum' : ScalarType[scalar!]!.toLowerCase());
+    return kind === 'message' ? compileMessage(message!) : undefined;
   };
 
   const compileField = (field: DescField, path: string, selected: boolean): ValueTransform | undefined => {
     switch (field.fieldKind) {
       case 'scalar':
-        return element('scalar', field, field.scalar, undefined, path, selected);
+        return element('scalar', field.scalar, undefined, path, selected);
       case 'enum':
-        return element('enum', field, undefined, undefined, path, selected);
+        return element('enum', undefined, undefined, path, selected);
       case 'message':
-        return element('message', field, undefined, field.message, path, selected);
+        return element('message', undefined, field.message, path, selected);
       case 'list': {
-        const fn = element(field.listKind, field, field.listKind === 'scalar' ? field.scalar : undefined, field.listKind === 'message' ? field.message : undefined, path, selected);
+        const fn = element(field.listKind, field.listKind === 'scalar' ? field.scalar : undefined, field.listKind === 'message' ? field.message : undefined, path, selected);
         return fn && ((v, leaf) => (Array.isArray(v) ? v.map((x) => fn(x, leaf)) : v));
       }
       case 'map': {
-        const fn = element(field.mapKind, field, field.mapKind === 'scalar' ? field.scalar : undefined, field.mapKind === 'message' ? field.message : undefined, path, selected);
+        const fn = element(field.mapKind, field.mapKind === 'scalar' ? field.scalar : undefined, field.mapKind === 'message' ? field.message : undefined, path, selected);
         return (
           fn &&
           ((v, leaf) => {
@@ -136,12 +147,14 @@ export function compileProtobufPlan(parsed: ParsedProtobufSchema, tags: TagResol
     const fn = compileMessage(desc);
     if (fn) byType.set(name, fn);
   }
-  if (byType.size === 0) return { transform: undefined, fieldPaths };
+  const unsupportedList = unsupportedPaths.length > 0 ? { unsupported: unsupportedPaths } : {};
+  if (byType.size === 0) return { transform: undefined, fieldPaths, ...unsupportedList };
   return {
     transform: (v, leaf) => {
       const fn = v !== null && typeof v === 'object' ? byType.get((v as Obj)['$typeName'] as string) : undefined;
       return fn ? fn(v, leaf) : v;
     },
     fieldPaths,
+    ...unsupportedList,
   };
 }

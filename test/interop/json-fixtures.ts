@@ -36,7 +36,7 @@ export const personJsonSchema = {
     note: { allOf: [{ $ref: '#/definitions/Note' }] },
     alias: { anyOf: [{ type: 'string', 'confluent:tags': ['PII'] }, { type: 'integer' }], 'confluent:tags': ['PII'] },
     ssn: { type: 'string' },
-    public: { type: 'object', properties: { motto: { type: 'string' } }, 'confluent:tags': ['PII'] },
+    public: { type: 'object', properties: { motto: { type: 'string' } } },
   },
   required: ['name'],
   definitions: {
@@ -46,6 +46,19 @@ export const personJsonSchema = {
     },
     Phone: { type: 'object', properties: { number: { type: 'string', 'confluent:tags': ['PII'] }, kind: { type: 'string' } } },
     Note: { type: 'object', properties: { text: { type: 'string', 'confluent:tags': ['PII'] } } },
+  },
+};
+
+/**
+ * The Person schema with tags on properties that cannot be encrypted (an object, an integer):
+ * Confluent writes them in clear; kafka-csfle reads them and refuses to produce them.
+ */
+export const personJsonSchemaUnencryptableTags = {
+  ...personJsonSchema,
+  properties: {
+    ...personJsonSchema.properties,
+    age: { type: 'integer', 'confluent:tags': ['PII'] },
+    public: { type: 'object', properties: { motto: { type: 'string' } }, 'confluent:tags': ['PII'] },
   },
 };
 

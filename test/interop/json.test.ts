@@ -4,7 +4,7 @@
  * ($ref/definitions, arrays, type arrays, allOf/oneOf/anyOf), inline and metadata tags.
  */
 import { describe, expect, it } from 'vitest';
-import type { DekAlgorithm } from '../../src/index';
+import { CsfleError, type DekAlgorithm } from '../../src/index';
 import { ALGORITHMS, ConfluentSide, encryptRuleSet, mirrorKeysToConfluent, mirrorKeysToOurs, OurSide, schemaIdOf } from './helpers';
 import {
   changedStrings,
@@ -16,6 +16,7 @@ import {
   ourJsonSerializer,
   personJsonMetadata,
   personJsonSchema,
+  personJsonSchemaUnencryptableTags,
   personRecords,
 } from './json-fixtures';
 
@@ -92,5 +93,37 @@ describe.each(ALGORITHMS)('JSON Schema interop %s', (algorithm: DekAlgorithm) =>
     } else {
       expect(mine.equals(first)).toBe(false);
     }
+  });
+});
+
+describe('a tag on a property that cannot be encrypted (fail closed on produce)', () => {
+  it('tagged object property: Confluent writes it in clear; ours refuses the write and reads theirs with one warning', async () => {
+    const schema = { ...personJsonSchemaUnencryptableTags, properties: { ...personJsonSchemaUnencryptableTags.properties, age: { type: 'integer' } } };
+    const info = jsonInfo(schema, encryptRuleSet('AES256_SIV'), personJsonMetadata);
+    const record = personRecords[0]!;
+    const confluent = new ConfluentSide();
+    const id = await confluent.register(subject, info);
+    const theirs = await confluentJsonSerializer(confluent).serialize(topic, structuredClone(record));
+    expect(jsonBody(theirs)['public']).toEqual({ motto: 'Analyse' });
+    expect(jsonBody(theirs)['name']).not.toBe('Ada');
+
+    const ours = new OurSide();
+    await ours.schemas.register(subject, info, { id });
+    const err = (await ourJsonSerializer(ours)
+      .serialize(topic, record)
+      .catch((e: unknown) => e)) as CsfleError;
+    expect(err).toBeInstanceOf(CsfleError);
+    expect(err.code).toBe('UNSUPPORTED_FIELD_TYPE');
+    expect(err.context).toMatchObject({ fieldPath: '$.public', ruleName: 'encrypt-pii', subject });
+    expect(err.message).toContain("rule 'encrypt-pii'");
+    expect(err.message).not.toMatch(/Analyse|Ada/);
+
+    await mirrorKeysToOurs(confluent, ours, subject, 'AES256_SIV');
+    const warnings: { message: string; context: unknown }[] = [];
+    const deser = ourJsonDeserializer(ours, { logger: { warn: (message, context) => warnings.push({ message, context }) } });
+    for (let i = 0; i < 20; i++) expect(await deser.deserialize(topic, theirs)).toEqual(record);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toContain('$.public');
+    expect(JSON.stringify(warnings)).not.toMatch(/Analyse|Ada/);
   });
 });

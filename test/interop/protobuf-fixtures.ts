@@ -86,13 +86,13 @@ export const customerRecords: Record<string, unknown>[] = [
 export const auditRecord = { actor: 'Ada Lovelace', action: 'login' };
 
 /** A parsed schema for building messages for Confluent's serializer. */
-export function parsed(): ParsedProtobufSchema {
-  return parseProtobufSchema(customerProto, []);
+export function parsed(proto: string = customerProto): ParsedProtobufSchema {
+  return parseProtobufSchema(proto, []);
 }
 
 /** Confluent's schema form: base64 serialized FileDescriptorProto. */
-export function serializedSchema(): string {
-  return Buffer.from(toBinary(FileDescriptorProtoSchema, parsed().file.proto)).toString('base64');
+export function serializedSchema(proto: string = customerProto): string {
+  return Buffer.from(toBinary(FileDescriptorProtoSchema, parsed(proto).file.proto)).toString('base64');
 }
 
 export function protoInfo(schema: string, ruleSet: RuleSet, metadata?: Metadata): SchemaInfo {

@@ -8,7 +8,7 @@
 import { create, fromBinary } from '@bufbuild/protobuf';
 import { HeaderSchemaIdSerializer } from '@confluentinc/schemaregistry';
 import { describe, expect, it } from 'vitest';
-import { VALUE_SCHEMA_ID_HEADER, type DekAlgorithm, type RecordHeaders } from '../../src/index';
+import { CsfleError, VALUE_SCHEMA_ID_HEADER, type DekAlgorithm, type RecordHeaders } from '../../src/index';
 import { ALGORITHMS, ConfluentSide, DAY_MS, dekVersionOf, encryptRuleSet, mirrorKeysToConfluent, mirrorKeysToOurs, OurSide, payloadRuleSet, schemaIdOf } from './helpers';
 import {
   auditRecord,
@@ -16,6 +16,7 @@ import {
   confluentProtoSerializer,
   confluentRegistry,
   customerMetadata,
+  customerProto,
   customerRecords,
   expected,
   ourProtoDeserializer,
@@ -205,5 +206,41 @@ describe('Protobuf GUID framing from Confluent', () => {
     const deser = ourProtoDeserializer(ours);
     expect(plainMessage(await deser.deserialize(topic, value, headers))).toEqual(plainMessage(create(audit, auditRecord)));
     expect(plainMessage(await deser.deserialize(topic, v1))).toEqual(expected(customer, customerRecords[0]!));
+  });
+});
+
+describe('a tag on a field that cannot be encrypted (fail closed on produce)', () => {
+  const taggedProto = customerProto.replace('Address home = 8;', 'Address home = 8 [(confluent.field_meta).tags = "PII"];');
+  const tp = parsed(taggedProto);
+  const tcustomer = tp.messages.get('acme.v1.Customer')!;
+
+  it('tagged message field: Confluent writes it in clear; ours refuses the write and reads theirs with one warning', async () => {
+    const info = protoInfo(serializedSchema(taggedProto), encryptRuleSet('AES256_SIV'));
+    const record = customerRecords[0]!;
+    const confluent = new ConfluentSide();
+    const id = await confluent.register(subject, info);
+    const theirs = await confluentProtoSerializer(confluent, confluentRegistry(tp)).serialize(topic, create(tcustomer, record as never));
+    const raw = fromBinary(tcustomer, theirs.subarray(6)) as unknown as Record<string, unknown>;
+    expect(plainMessage(raw['home'])).toEqual({ city: 'London', street: '1 Main St' });
+    expect(raw['name']).not.toBe(record['name']);
+
+    const ours = new OurSide();
+    await ours.schemas.register(subject, info, { id });
+    const err = (await ourProtoSerializer(ours)
+      .serialize(topic, record)
+      .catch((e: unknown) => e)) as CsfleError;
+    expect(err).toBeInstanceOf(CsfleError);
+    expect(err.code).toBe('UNSUPPORTED_FIELD_TYPE');
+    expect(err.context).toMatchObject({ fieldPath: 'acme.v1.Customer.home', ruleName: 'encrypt-pii', subject });
+    expect(err.message).toContain("rule 'encrypt-pii'");
+    expect(err.message).not.toMatch(/London|Main St|Ada/);
+
+    await mirrorKeysToOurs(confluent, ours, subject, 'AES256_SIV');
+    const warnings: { message: string; context: unknown }[] = [];
+    const deser = ourProtoDeserializer(ours, { logger: { warn: (message, context) => warnings.push({ message, context }) } });
+    for (let i = 0; i < 20; i++) expect(plainMessage(await deser.deserialize(topic, theirs))).toEqual(expected(tcustomer, record));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toContain('acme.v1.Customer.home');
+    expect(JSON.stringify(warnings)).not.toMatch(/London|Main St|Ada/);
   });
 });
