@@ -11,7 +11,8 @@
  */
 import { loadavg } from 'node:os';
 import { Kafka, logLevel, type Message } from 'kafkajs';
-import { AvroSerializer, KeyRing, DekRegistryClient, reencryptTopic, type RuleSet } from '../src/index';
+import { AvroSerializer, KeyRing, DekRegistryClient, reencryptTopic } from '../src/index';
+import { customerNoteSchema, encryptPiiRules } from '../test/registry/fixtures';
 
 const PARTITIONS = 6;
 const SECRET = 'bench-secret';
@@ -37,30 +38,8 @@ async function main(): Promise<void> {
   const kek = uniq('bench_kek');
   const ns = uniq('bench.ns');
   const source = uniq('bench_src');
-  const ruleSet: RuleSet = {
-    domainRules: [
-      {
-        name: 'pii',
-        kind: 'TRANSFORM',
-        mode: 'WRITEREAD',
-        type: 'ENCRYPT',
-        tags: ['PII'],
-        params: { 'encrypt.kek.name': kek, 'encrypt.kms.type': 'local-kms', 'encrypt.kms.key.id': 'k', 'encrypt.dek.expiry.days': '3650' },
-        onFailure: 'ERROR,ERROR',
-      },
-    ],
-  };
-  const schema = JSON.stringify({
-    type: 'record',
-    name: 'Customer',
-    namespace: ns,
-    fields: [
-      { name: 'id', type: 'int' },
-      { name: 'name', type: 'string', 'confluent:tags': ['PII'] },
-      { name: 'ssn', type: 'string', 'confluent:tags': ['PII'] },
-      { name: 'note', type: 'string' },
-    ],
-  });
+  const ruleSet = encryptPiiRules(kek, 'local-kms', 'k', { 'encrypt.dek.expiry.days': '3650' });
+  const schema = JSON.stringify(customerNoteSchema(ns));
   const serde = { schemaRegistry: { url }, dekRegistry: { url }, kms: { 'local-kms': { secret: SECRET } }, subjectNameStrategy: 'record' as const };
 
   await admin.createTopics({ topics: [{ topic: source, numPartitions: PARTITIONS }], waitForLeaders: true });

@@ -34,6 +34,7 @@ export { HttpSchemaSource } from './serde/http-schema-source';
 export { KafkajsSchemaSource, type KafkajsSchemaSourceOptions } from './serde/kafkajs-schema-source';
 export { AvroSerializer } from './serde/avro-serializer';
 export { AvroDeserializer } from './serde/avro-deserializer';
+export { AnyFormatDeserializer, type AnyFormatDeserializerOptions } from './serde/any-format-deserializer';
 export { JsonSerializer, JsonDeserializer, type JsonSerializerOptions, type JsonDeserializerOptions } from './serde/json-serde';
 export { ProtobufSerializer, ProtobufDeserializer, type ProtobufSerializerOptions, type ProtobufDeserializerOptions } from './serde/protobuf-serde';
 export { CONFLUENT_META_PROTO, CONFLUENT_META_PROTO_TEXT } from './protobuf/builtins';

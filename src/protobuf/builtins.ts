@@ -7,20 +7,23 @@
  * @packageDocumentation
  */
 import { create, createFileRegistry, type DescExtension, type DescFile, type DescMessage } from '@bufbuild/protobuf';
-import {
-  FileDescriptorProtoSchema,
-  file_google_protobuf_any,
-  file_google_protobuf_api,
-  file_google_protobuf_descriptor,
-  file_google_protobuf_duration,
-  file_google_protobuf_empty,
-  file_google_protobuf_field_mask,
-  file_google_protobuf_source_context,
-  file_google_protobuf_struct,
-  file_google_protobuf_timestamp,
-  file_google_protobuf_type,
-  file_google_protobuf_wrappers,
-} from '@bufbuild/protobuf/wkt';
+import { FileDescriptorProtoSchema, file_google_protobuf_descriptor } from '@bufbuild/protobuf/wkt';
+import * as wkt from '@bufbuild/protobuf/wkt';
+
+/** The well-known types importable as `google/protobuf/<name>.proto`. */
+const WELL_KNOWN_TYPES = [
+  'any',
+  'api',
+  'descriptor',
+  'duration',
+  'empty',
+  'field_mask',
+  'source_context',
+  'struct',
+  'timestamp',
+  'type',
+  'wrappers',
+] as const;
 
 /** Import path of Confluent's option file. */
 export const CONFLUENT_META_PROTO = 'confluent/meta.proto';
@@ -97,19 +100,10 @@ export const FIELD_META: DescExtension = metaFile.getExtension('confluent.field_
 
 const BUILTIN_FILES = new Map<string, DescFile>([
   [CONFLUENT_META_PROTO, metaFile.getFile(CONFLUENT_META_PROTO)!],
-  ...[
-    file_google_protobuf_any,
-    file_google_protobuf_api,
-    file_google_protobuf_descriptor,
-    file_google_protobuf_duration,
-    file_google_protobuf_empty,
-    file_google_protobuf_field_mask,
-    file_google_protobuf_source_context,
-    file_google_protobuf_struct,
-    file_google_protobuf_timestamp,
-    file_google_protobuf_type,
-    file_google_protobuf_wrappers,
-  ].map((f): [string, DescFile] => [f.proto.name, f]),
+  ...WELL_KNOWN_TYPES.map((name): [string, DescFile] => {
+    const f: DescFile = wkt[`file_google_protobuf_${name}`];
+    return [f.proto.name, f];
+  }),
 ]);
 
 /** A built-in file by import path, if it is one. */

@@ -7,15 +7,7 @@
 import type { SerdeStats } from '../observe/stats';
 import { CsfleError, SerdeError } from '../errors';
 import type { ParsedSchemaBase, SchemaFormat } from '../rules/schema-format';
-import {
-  KEY_SCHEMA_ID_HEADER,
-  VALUE_SCHEMA_ID_HEADER,
-  parseSchemaIdFrame,
-  parseSchemaIdHeader,
-  type RecordHeaders,
-  type SchemaIdFrame,
-  type SchemaIdentity,
-} from './framing';
+import { KEY_SCHEMA_ID_HEADER, VALUE_SCHEMA_ID_HEADER, readSchemaIdFrame, type RecordHeaders, type SchemaIdFrame, type SchemaIdentity } from './framing';
 import type { DeserializerOptions } from './options';
 import { runReadFieldStepsWithStatus, runReadPayloadStepsWithStatus, type FieldEncryptionStatus, type RecordWithStatus } from './read-status';
 import { runReadFieldSteps, runReadPayloadSteps } from './rule-runner';
@@ -126,14 +118,7 @@ export class SchemaDeserializer<P extends ParsedSchemaBase, S = unknown> {
 
   /** The schema identity and payload of a message: from this serde's schema-id header, else the prefix. */
   #frame(topic: string, bytes: Buffer, headers: RecordHeaders | undefined): SchemaIdFrame {
-    const header = headers == null ? undefined : headers[this.#header];
-    let id: SchemaIdentity | undefined;
-    if (header != null && (id = parseSchemaIdHeader(header, topic, this.#header)) !== undefined) {
-      if (!Buffer.isBuffer(bytes)) throw new SerdeError('INVALID_FRAMING', 'Expected a Buffer to deserialize', { topic });
-      (id as SchemaIdFrame).payload = bytes;
-      return id as SchemaIdFrame;
-    }
-    return parseSchemaIdFrame(bytes, topic);
+    return readSchemaIdFrame(topic, bytes, headers, this.#header);
   }
 
   /** The cached context of a schema id / GUID (synchronous once warm), else its resolution. */

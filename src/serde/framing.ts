@@ -197,3 +197,19 @@ export function parseSchemaIdHeader(value: RecordHeaders[string] | null, topic?:
     { topic },
   );
 }
+
+/**
+ * The schema identity and payload of a record as a deserializer reads it: from the schema-id
+ * header named `headerName` when the record has one (the payload then has no prefix), else from
+ * the payload prefix.
+ */
+export function readSchemaIdFrame(topic: string | undefined, bytes: Buffer, headers: RecordHeaders | undefined, headerName: string): SchemaIdFrame {
+  const header = headers == null ? undefined : headers[headerName];
+  let id: SchemaIdentity | undefined;
+  if (header != null && (id = parseSchemaIdHeader(header, topic, headerName)) !== undefined) {
+    if (!Buffer.isBuffer(bytes)) throw new SerdeError('INVALID_FRAMING', 'Expected a Buffer to deserialize', { topic });
+    (id as SchemaIdFrame).payload = bytes;
+    return id as SchemaIdFrame;
+  }
+  return parseSchemaIdFrame(bytes, topic);
+}

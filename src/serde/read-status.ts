@@ -10,7 +10,7 @@ import type { KeyRing } from '../dek/key-ring';
 import { CryptoError, CsfleError, type CsfleErrorContext } from '../errors';
 import { ciphertextShape, type CiphertextShape } from '../rules/ciphertext-shape';
 import type { FieldLeaf } from '../rules/field-cipher';
-import { failure, reportFailure, unsupported, withReadKeys } from './rule-runner';
+import { passOver, stepFailed, withReadKeys } from './rule-runner';
 import type { RuleStep } from './rule-steps';
 import type { WarnOnce } from './warn-once';
 
@@ -117,13 +117,7 @@ async function runWithStatus<T>(
 ): Promise<T> {
   let v = value;
   for (const step of steps) {
-    if (step.kind === 'field' && !step.transform) continue;
-    if (step.kind === 'unsupported') {
-      const err = unsupported(step, ctx);
-      reportFailure(keyRing, step, err, ctx, 'READ', warnings);
-      if (step.onFailure === 'ERROR') throw err;
-      continue;
-    }
+    if (passOver(step, ctx, keyRing, 'READ', warnings)) continue;
     const status = new StepStatus(step, target);
     const input = v;
     try {
@@ -133,8 +127,7 @@ async function runWithStatus<T>(
       });
       v = r instanceof Promise ? await r : r;
     } catch (err) {
-      reportFailure(keyRing, step, err, ctx, 'READ', warnings);
-      if (step.onFailure === 'ERROR') throw failure(step, err, ctx);
+      stepFailed(step, err, ctx, keyRing, 'READ', warnings);
       // onFailure NONE: the value goes on unchanged; report what each tagged value is.
       status.clear();
       const code = err instanceof CsfleError ? err.code : 'RULE_FAILED';

@@ -5,27 +5,17 @@
  *
  * @packageDocumentation
  */
-import { avroFormat } from '../avro/format';
 import { InMemoryDekRegistry } from '../dek/in-memory-registry';
 import { SerdeError } from '../errors';
-import { jsonFormat } from '../json/format';
-import { protobufFormat } from '../protobuf/format';
-import type { ParsedSchemaBase, SchemaFormat } from '../rules/schema-format';
 import { ciphertextShape, type CiphertextShape } from '../rules/ciphertext-shape';
 import { KEY_SCHEMA_ID_HEADER, parseSchemaIdFrame, parseSchemaIdHeader, VALUE_SCHEMA_ID_HEADER, type RecordHeaders, type SchemaIdentity } from './framing';
 import type { SerdeOptions } from './options';
 import type { RuleStep } from './rule-steps';
 import type { SchemaSource } from './schema-source';
+import { readFormatFor } from './formats';
 import { SerdeCore, type SchemaContext } from './serde-core';
 import { resolveSchemaSource } from './sources';
 import { subjectName } from './subject';
-
-/** The schema formats the inspector reads, by the registry's `schemaType`. */
-const FORMATS: Partial<Record<string, () => SchemaFormat<ParsedSchemaBase, unknown>>> = {
-  AVRO: () => avroFormat as SchemaFormat<ParsedSchemaBase, unknown>,
-  JSON: () => jsonFormat() as SchemaFormat<ParsedSchemaBase, unknown>,
-  PROTOBUF: () => protobufFormat() as SchemaFormat<ParsedSchemaBase, unknown>,
-};
 
 interface Resolved {
   core: SerdeCore;
@@ -127,9 +117,7 @@ export class RecordInspector {
   #core(schemaType: string): SerdeCore {
     let core = this.#cores.get(schemaType);
     if (!core) {
-      const format = FORMATS[schemaType];
-      if (!format) throw new SerdeError('DESERIALIZATION_FAILED', `Schema type ${schemaType} cannot be inspected (supported: ${Object.keys(FORMATS).join(', ')})`);
-      core = new SerdeCore(format(), { ...this.#options, schemaRegistry: this.#source, dekRegistry: new InMemoryDekRegistry() });
+      core = new SerdeCore(readFormatFor(schemaType, {}, 'inspected'), { ...this.#options, schemaRegistry: this.#source, dekRegistry: new InMemoryDekRegistry() });
       this.#cores.set(schemaType, core);
     }
     return core;

@@ -125,22 +125,36 @@ async function runSteps<T>(
 ): Promise<T> {
   let v = value;
   for (const step of steps) {
-    if (step.kind === 'field' && !step.transform) continue;
-    if (step.kind === 'unsupported') {
-      const err = unsupported(step, ctx);
-      reportFailure(keyRing, step, err, ctx, direction, warnings);
-      if (step.onFailure === 'ERROR') throw err;
-      continue;
-    }
+    if (passOver(step, ctx, keyRing, direction, warnings)) continue;
     try {
       const out = apply(step, v);
       v = out instanceof Promise ? await out : out;
     } catch (err) {
-      reportFailure(keyRing, step, err, ctx, direction, warnings);
-      if (step.onFailure === 'ERROR') throw failure(step, err, ctx);
+      stepFailed(step, err, ctx, keyRing, direction, warnings);
     }
   }
   return v;
+}
+
+/**
+ * Whether `step` is passed over: a field step without fields to transform, or a step without
+ * executor (reported, and thrown when its `onFailure` is `ERROR`).
+ */
+export function passOver(step: RuleStep, ctx: CsfleErrorContext, keyRing: KeyRing, direction: Direction, warnings: WarnOnce | undefined): boolean {
+  if (step.kind === 'field' && !step.transform) return true;
+  if (step.kind === 'unsupported') {
+    const err = unsupported(step, ctx);
+    reportFailure(keyRing, step, err, ctx, direction, warnings);
+    if (step.onFailure === 'ERROR') throw err;
+    return true;
+  }
+  return false;
+}
+
+/** A step threw: reported, and rethrown as the step's failure when its `onFailure` is `ERROR`. */
+export function stepFailed(step: RuleStep, err: unknown, ctx: CsfleErrorContext, keyRing: KeyRing, direction: Direction, warnings: WarnOnce | undefined): void {
+  reportFailure(keyRing, step, err, ctx, direction, warnings);
+  if (step.onFailure === 'ERROR') throw failure(step, err, ctx);
 }
 
 /**

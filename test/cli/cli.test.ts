@@ -10,12 +10,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { packageVersion, run } from '../../src/cli/program';
+import { packageVersion } from '../../src/cli/program';
 import { DekRegistryClient } from '../../src/dek/rest-client';
 import { AvroDeserializer, AvroSerializer } from '../../src/index';
 import { HttpSchemaSource } from '../../src/serde/http-schema-source';
 import { customers, customerSchema, SECRET } from '../registry/e2e-fixtures';
 import { ENCRYPT_RULES } from '../registry/fixtures';
+import { runCli } from '../helpers/run-cli';
 import { requireEnv, StubServer, uniq } from '../registry/helpers';
 
 let url: string;
@@ -37,14 +38,7 @@ async function cliWith(
   opts: { errIsTTY: boolean },
   ...argv: string[]
 ): Promise<{ code: number; out: string; err: string; json: unknown }> {
-  let out = '';
-  let err = '';
-  const code = await run(argv, {
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-    env: { SCHEMA_REGISTRY_URL: url },
-    errIsTTY: opts.errIsTTY,
-  });
+  const { code, out, err } = await runCli(argv, { env: { SCHEMA_REGISTRY_URL: url }, errIsTTY: opts.errIsTTY });
   let json: unknown;
   try {
     json = JSON.parse(code === 0 ? out : err);

@@ -3,9 +3,9 @@
  * Confluent's JS client (base64 on stdin, and raw bytes), no key given to the command.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/program';
 import { AvroSerializer, type RecordInspection } from '../../src/index';
 import { customer, customerSchema } from '../helpers/fixtures';
+import { runCli, type CliOutput } from '../helpers/run-cli';
 import { ConfluentSide, encryptRuleSet, schemaInfo, SECRET } from '../interop/helpers';
 import { requireEnv, uniq } from '../registry/helpers';
 
@@ -14,17 +14,8 @@ beforeAll(() => {
   url = requireEnv('SCHEMA_REGISTRY_URL');
 });
 
-async function cli(argv: string[], stdin?: Buffer): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await run(argv, {
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-    env: { SCHEMA_REGISTRY_URL: url },
-    errIsTTY: false,
-    ...(stdin ? { readStdin: async () => stdin } : {}),
-  });
-  return { code, out, err };
+function cli(argv: string[], stdin?: Buffer): Promise<CliOutput> {
+  return runCli(argv, { env: { SCHEMA_REGISTRY_URL: url }, ...(stdin ? { readStdin: async () => stdin } : {}) });
 }
 
 describe('kafka-csfle inspect', () => {

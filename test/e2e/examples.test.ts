@@ -5,48 +5,18 @@
  * checks that every record round-trips and that the bytes stored in the topic hold no PII
  * plaintext.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { piiValues, sampleCustomers, type Customer } from '../../examples/customer-schema';
+import { runTsx, type RunResult } from './run-tsx';
 
-const ROOT = path.resolve(__dirname, '../..');
-const TSX = path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const N = sampleCustomers.length;
 
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `tsx examples/<script>` as its own process; rejects if it outlives `timeoutMs`. */
-function runExample(script: string, env: NodeJS.ProcessEnv, timeoutMs = 90_000): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TSX, path.join('examples', script)], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${script} did not exit within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-    }, timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs `tsx examples/<script>` as its own process. */
+function runExample(script: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
+  return runTsx(path.join('examples', script), env);
 }
 
 function describeRun(name: string, r: RunResult): string {

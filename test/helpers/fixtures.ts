@@ -57,6 +57,14 @@ export function encryptRuleSet(params: Record<string, string> = {}, extra: Parti
   };
 }
 
+/** KMS config: the local-kms driver with the test secret. */
+export const LOCAL_KMS = { 'local-kms': { secret: SECRET } };
+
+/** {@link encryptRuleSet} with a local-kms KEK. */
+export function localRules(params: Record<string, string> = {}, extra: Parameters<typeof encryptRuleSet>[1] = {}): RuleSet {
+  return encryptRuleSet({ 'encrypt.kms.type': 'local-kms', ...params }, extra);
+}
+
 /** Counts KMS calls: a driver `counting-kms` delegating to local-kms. */
 export const kmsCalls = { wrap: 0, unwrap: 0 };
 registerKmsDriver({

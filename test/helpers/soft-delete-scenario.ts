@@ -3,20 +3,11 @@
  * revives a soft-deleted KEK or DEK; consumers keep reading records whose keys are soft-deleted.
  */
 import { expect } from 'vitest';
-import { AvroDeserializer, AvroSerializer, CsfleError, type DekRegistryAdmin, type SchemaSource } from '../../src/index';
+import { AvroDeserializer, AvroSerializer, type DekRegistryAdmin, type SchemaSource } from '../../src/index';
 import { customer, customerSchema, encryptRuleSet, SECRET } from './fixtures';
+import { csfleRejection as failure } from './csfle-rejection';
 
 const kms = { 'local-kms': { secret: SECRET } };
-
-async function failure(p: Promise<unknown>): Promise<CsfleError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(CsfleError);
-    return err as CsfleError;
-  }
-  throw new Error('expected a failure');
-}
 
 export interface SoftDeleteWorld {
   schemaRegistry: () => SchemaSource;

@@ -17,6 +17,7 @@ import {
   type RuleSet,
   type SerdeOptions,
 } from '../../src/index';
+import { customerNoteSchema, encryptPiiRules } from '../registry/fixtures';
 import { requireEnv, uniq } from '../registry/helpers';
 
 export const SECRET = 'reencrypt-local-kms-secret';
@@ -37,39 +38,11 @@ export function kafkaClient(e: Env): Kafka {
 }
 
 /** The Customer schema; a namespace per scenario keeps record-named subjects apart across runs. */
-export const valueSchema = (namespace: string) => ({
-  type: 'record',
-  name: 'Customer',
-  namespace,
-  fields: [
-    { name: 'id', type: 'int' },
-    { name: 'name', type: 'string', 'confluent:tags': ['PII'] },
-    { name: 'ssn', type: 'string', 'confluent:tags': ['PII'] },
-    { name: 'note', type: 'string' },
-  ],
-});
+export const valueSchema = customerNoteSchema;
 export const valueType = avsc.Type.forSchema(valueSchema('reencrypt.test') as avsc.Schema);
 
 export function ruleSet(kek: string, algorithm = 'AES256_GCM'): RuleSet {
-  return {
-    domainRules: [
-      {
-        name: 'encryptPII',
-        kind: 'TRANSFORM',
-        mode: 'WRITEREAD',
-        type: 'ENCRYPT',
-        tags: ['PII'],
-        params: {
-          'encrypt.kek.name': kek,
-          'encrypt.kms.type': 'local-kms',
-          'encrypt.kms.key.id': 'mykey',
-          'encrypt.dek.algorithm': algorithm,
-          'encrypt.dek.expiry.days': String(EXPIRY_DAYS),
-        },
-        onFailure: 'ERROR,ERROR',
-      },
-    ],
-  };
+  return encryptPiiRules(kek, 'local-kms', 'mykey', { 'encrypt.dek.algorithm': algorithm, 'encrypt.dek.expiry.days': String(EXPIRY_DAYS) });
 }
 
 export function serdeOptions(e: Env, extra: Partial<SerdeOptions> = {}): SerdeOptions {

@@ -7,9 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Producer, type RecordMetadata } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run as runCli } from '../../src/cli/program';
-import { auditTopic, AvroSerializer, GCM_NIST_BUDGET, type RuleSet, type TopicAuditProgress } from '../../src/index';
-import { customer, customerSchema } from '../helpers/fixtures';
+import { auditTopic, AvroSerializer, GCM_NIST_BUDGET, type TopicAuditProgress } from '../../src/index';
+import { customer, customerSchema, encryptRuleSet } from '../helpers/fixtures';
+import { runCli } from '../helpers/run-cli';
 import { requireEnv } from '../registry/helpers';
 
 const GOOD = 1000;
@@ -37,18 +37,7 @@ describe('kafka-csfle topic audit (real broker)', () => {
     producer = kafka.producer();
     await producer.connect();
 
-    const ruleSet: RuleSet = {
-      domainRules: [
-        {
-          name: 'encrypt-pii',
-          kind: 'TRANSFORM',
-          mode: 'WRITEREAD',
-          type: 'ENCRYPT',
-          tags: ['PII'],
-          params: { 'encrypt.kek.name': `audit-kek-${run}`, 'encrypt.kms.type': 'local-kms', 'encrypt.kms.key.id': 'audit-key' },
-        },
-      ],
-    };
+    const ruleSet = encryptRuleSet({ 'encrypt.kek.name': `audit-kek-${run}`, 'encrypt.kms.type': 'local-kms', 'encrypt.kms.key.id': 'audit-key' });
     const common = { schemaRegistry: { url: registryUrl }, dekRegistry: { url: process.env['DEK_REGISTRY_URL'] ?? registryUrl } };
     const schema = { schema: JSON.stringify(customerSchema), ruleSet };
     const good = new AvroSerializer({ ...common, kms: { 'local-kms': { secret } }, schema });
@@ -113,14 +102,7 @@ describe('kafka-csfle topic audit (real broker)', () => {
   });
 
   it('the CLI prints the report and exits 1 (tagged fields in clear)', async () => {
-    let out = '';
-    let err = '';
-    const code = await runCli(['topic', 'audit', '--topic', topic, '--from-beginning', '--brokers', brokers.join(','), '--url', registryUrl], {
-      out: (t) => (out += t),
-      err: (t) => (err += t),
-      env: {},
-      errIsTTY: false,
-    });
+    const { code, out, err } = await runCli(['topic', 'audit', '--topic', topic, '--from-beginning', '--brokers', brokers.join(','), '--url', registryUrl]);
     expect(code, err).toBe(1);
     const report = JSON.parse(out) as { ok: boolean; subjects: { clearFields: { partition: number; offset: string }[] }[] };
     expect(report.ok).toBe(false);

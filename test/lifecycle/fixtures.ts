@@ -11,10 +11,10 @@ import {
   type Dek,
   type DekRegistryAdmin,
   type KmsConfig,
-  type RuleSet,
   type SchemaSource,
 } from '../../src/index';
 import { generateTinkKey } from '../../src/crypto/tink-key';
+import { encryptPiiRules } from '../registry/fixtures';
 
 export interface KeyWorld {
   kek: string;
@@ -38,22 +38,6 @@ export const SCHEMA = (kek: string) =>
     ],
   });
 
-export function rules(kek: string, kmsType: string, kmsKeyId: string, params: Record<string, string>, onFailure = 'ERROR,ERROR'): RuleSet {
-  return {
-    domainRules: [
-      {
-        name: 'encryptPII',
-        kind: 'TRANSFORM',
-        mode: 'WRITEREAD',
-        type: 'ENCRYPT',
-        tags: ['PII'],
-        params: { 'encrypt.kek.name': kek, 'encrypt.kms.type': kmsType, 'encrypt.kms.key.id': kmsKeyId, ...params },
-        onFailure,
-      },
-    ],
-  };
-}
-
 const person = (id: number) => ({ id, name: `Person Number ${id}`, city: 'Lyon' });
 
 /**
@@ -76,7 +60,7 @@ export async function writeWorld(opts: {
       schemaRegistry: opts.schemaRegistry(),
       dekRegistry: opts.dekRegistryForSerde(),
       kms,
-      schema: { schemaType: 'AVRO', schema: SCHEMA(kek), ruleSet: rules(kek, kmsType, kmsKeyId, params) },
+      schema: { schemaType: 'AVRO', schema: SCHEMA(kek), ruleSet: encryptPiiRules(kek, kmsType, kmsKeyId, params) },
       keyRing: { latestTtlMs: 0 },
     });
     for (const id of ids) {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AvroDeserializer, CRASH_AT_ENV, CsfleError, DekRegistryClient, HttpSchemaSource, rewrapKek } from '../../src/index';
-import { run } from '../../src/cli/program';
+import { runCli } from '../helpers/run-cli';
 import { AxonOpsProcess, createPgDatabase, requireEnv, uniq } from '../registry/helpers';
 import { expectReadable, worldDeks, writeWorld } from './fixtures';
 
@@ -36,12 +36,7 @@ function runRewrapProcess(url: string, kek: string, journal: string, crashAt: st
   });
 }
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await run(argv, { out: (t) => (out += t), err: (t) => (err += t), env: {}, errIsTTY: false });
-  return { code, out, err };
-}
+const cli = (...argv: string[]) => runCli(argv);
 
 function crashSuite(name: string, registryUrl: () => string): void {
   describe(`rewrap killed and resumed (AxonOps, ${name})`, () => {

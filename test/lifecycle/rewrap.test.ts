@@ -17,6 +17,7 @@ import {
   type RewrapProgress,
 } from '../../src/index';
 import { expectReadable, worldDeks, writeWorld } from './fixtures';
+import { csfleRejection as failure } from '../helpers/csfle-rejection';
 
 const SECRET = 'lifecycle-secret';
 const kms = { 'local-kms': { secret: SECRET } };
@@ -35,15 +36,6 @@ async function setup(kek = 'orders') {
   });
   const dir = mkdtempSync(path.join(tmpdir(), 'rewrap-'));
   return { schemaRegistry, dekRegistry, world, journalPath: path.join(dir, 'rewrap.journal') };
-}
-
-async function failure(p: Promise<unknown>): Promise<CsfleError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(CsfleError);
-  return e as CsfleError;
 }
 
 describe('rewrapKek (in-memory registry, local-kms)', () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AvroDeserializer, CsfleError, DekRegistryClient, InMemoryDekRegistry, InMemorySchemaRegistry, shredDeks } from '../../src/index';
-import { run } from '../../src/cli/program';
+import { runCli } from '../helpers/run-cli';
 import { requireEnv, uniq } from '../registry/helpers';
 import { expectReadable, writeWorld, type KeyWorld } from './fixtures';
 
@@ -59,12 +59,7 @@ describe('shredDeks', () => {
     const kek = uniq('shredcli');
     const admin = new DekRegistryClient({ url, cacheCapacity: 0 });
     await writeWorld({ schemaRegistry: () => ({ url }), dekRegistry: admin, dekRegistryForSerde: () => ({ url }), kek, kmsType: 'local-kms', kmsKeyId: 'k', kms });
-    const cli = async (...argv: string[]) => {
-      let out = '';
-      let err = '';
-      const code = await run([...argv, '--url', url], { out: (t) => (out += t), err: (t) => (err += t), env: {}, errIsTTY: false });
-      return { code, out, err };
-    };
+    const cli = (...argv: string[]) => runCli([...argv, '--url', url]);
     const refused = await cli('dek', 'shred', kek, `${kek}-b-value`);
     expect(refused.code).toBe(1);
     expect(JSON.parse(refused.err)).toMatchObject({ error: { code: 'CONFIRMATION_REQUIRED', kekName: kek } });

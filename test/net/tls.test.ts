@@ -14,6 +14,7 @@ import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CsfleError, DekRegistryClient, getKmsDriver, HttpSchemaSource, type KmsClient, type RegistryHttpOptions } from '../../src/index';
+import { csfleRejection as failure } from '../helpers/csfle-rejection';
 
 let dir: string;
 let server: https.Server;
@@ -102,15 +103,6 @@ const mtls = (): Partial<RegistryHttpOptions> => ({
   'ssl.certificate.location': f('client.pem'),
   'ssl.key.location': f('client.key'),
 });
-
-async function failure(p: Promise<unknown>): Promise<CsfleError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(CsfleError);
-  return e as CsfleError;
-}
 
 describe('registry clients over mTLS', () => {
   it('DekRegistryClient and HttpSchemaSource work with CA + client certificate', async () => {

@@ -8,11 +8,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegistryHttpOptions } from '../../src/dek/http-options';
 import { DekRegistryClient } from '../../src/dek/rest-client';
-import { CsfleError } from '../../src/errors';
 import { AvroDeserializer, AvroSerializer } from '../../src/index';
 import { HttpSchemaSource } from '../../src/serde/http-schema-source';
 import { customers, customerSchema, SECRET } from './e2e-fixtures';
 import { AxonOpsProcess, createPgDatabase, uniq } from './helpers';
+import { csfleRejection as failure } from '../helpers/csfle-rejection';
 
 const kms = { 'local-kms': { secret: SECRET } };
 let ax: AxonOpsProcess;
@@ -27,15 +27,6 @@ afterAll(async () => {
 
 function deserializer(opts: RegistryHttpOptions): AvroDeserializer {
   return new AvroDeserializer({ schemaRegistry: new HttpSchemaSource(opts), dekRegistry: new DekRegistryClient(opts), kms });
-}
-
-async function failure(p: Promise<unknown>): Promise<CsfleError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(CsfleError);
-  return e as CsfleError;
 }
 
 describe('registry outage', () => {

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DekRegistryClient } from '../../src/dek/rest-client';
 import { AvroDeserializer, AvroSerializer, CsfleError, HttpSchemaSource } from '../../src/index';
 import { customers, piiHidden, SECRET } from './e2e-fixtures';
-import { ENCRYPT_RULES } from './fixtures';
+import { customerNoteSchema, ENCRYPT_RULES } from './fixtures';
 import { requireEnv, uniq } from './helpers';
 
 let url: string;
@@ -19,17 +19,7 @@ beforeAll(() => {
 const kms = { 'local-kms': { secret: SECRET } };
 
 function schemaText(ns: string): string {
-  return JSON.stringify({
-    type: 'record',
-    name: 'Customer',
-    namespace: ns,
-    fields: [
-      { name: 'id', type: 'int' },
-      { name: 'name', type: 'string', 'confluent:tags': ['PII'] },
-      { name: 'ssn', type: 'string', 'confluent:tags': ['PII'] },
-      { name: 'note', type: 'string' },
-    ],
-  });
+  return JSON.stringify(customerNoteSchema(ns));
 }
 
 const serializer = (schema: object) =>

@@ -11,11 +11,9 @@ import {
   parseFrame,
   type RuleSet,
 } from '../../src/index';
-import { customer, customerSchema, encryptRuleSet, SECRET } from '../helpers/fixtures';
+import { csfleRejection } from '../helpers/csfle-rejection';
+import { customer, customerSchema, LOCAL_KMS as kms, localRules, SECRET } from '../helpers/fixtures';
 
-const kms = { 'local-kms': { secret: SECRET } };
-const localRules = (params: Record<string, string> = {}, extra = {}): RuleSet =>
-  encryptRuleSet({ 'encrypt.kms.type': 'local-kms', ...params }, extra);
 const type = avsc.Type.forSchema(customerSchema as avsc.Schema);
 
 async function produce(ruleSet: RuleSet = localRules(), dekRegistry = new InMemoryDekRegistry()) {
@@ -34,12 +32,7 @@ function editName(bytes: Buffer, edit: (ct: Buffer) => Buffer): Buffer {
 }
 
 async function failure(p: Promise<unknown>): Promise<CsfleError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(CsfleError);
-  const e = err as CsfleError;
+  const e = await csfleRejection(p);
   const everything = `${e.message} ${JSON.stringify(e.context)} ${inspect(e, { depth: 5 })}`;
   for (const secret of [customer.name, customer.email, customer.ssn, SECRET]) expect(everything).not.toContain(secret);
   return e;

@@ -2,16 +2,15 @@ import { describe, expect, it } from 'vitest';
 import {
   AvroDeserializer,
   AvroSerializer,
-  CsfleError,
   frame,
   InMemoryDekRegistry,
   InMemorySchemaRegistry,
   parseFrame,
   type RuleSet,
 } from '../../src/index';
-import { encryptRuleSet, SECRET } from '../helpers/fixtures';
+import { csfleRejection as rejects } from '../helpers/csfle-rejection';
+import { encryptRuleSet, LOCAL_KMS as kms } from '../helpers/fixtures';
 
-const kms = { 'local-kms': { secret: SECRET } };
 
 const withArray = { type: 'record', name: 'A', fields: [{ name: 'id', type: 'long' }, { name: 'xs', type: { type: 'array', items: 'string' } }] };
 const withMap = { type: 'record', name: 'M', fields: [{ name: 'id', type: 'long' }, { name: 'm', type: { type: 'map', values: 'long' } }] };
@@ -31,15 +30,6 @@ async function registered(schema: object, subject = 't-value', ruleSet?: RuleSet
   const id = await schemaRegistry.register(subject, { schema: JSON.stringify(schema), ...(ruleSet ? { ruleSet } : {}) });
   const dekRegistry = new InMemoryDekRegistry();
   return { schemaRegistry, dekRegistry, id, deserializer: new AvroDeserializer({ schemaRegistry, dekRegistry, kms }) };
-}
-
-async function rejects(p: Promise<unknown>): Promise<CsfleError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(CsfleError);
-  return err as CsfleError;
 }
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s/g, ''), 'hex');

@@ -4,12 +4,13 @@
  */
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AvroDeserializer, AvroSerializer, CsfleError, InMemoryDekRegistry, InMemorySchemaRegistry, parseFrame } from '../../src/index';
+import { AvroDeserializer, AvroSerializer, InMemoryDekRegistry, InMemorySchemaRegistry, parseFrame } from '../../src/index';
 import { frameGuid, guidHeaderValue, VALUE_SCHEMA_ID_HEADER } from '../../src/serde/framing';
 import { HttpSchemaSource } from '../../src/serde/http-schema-source';
 import { KafkajsSchemaSource } from '../../src/serde/kafkajs-schema-source';
 import { customer, customerSchema, encryptRuleSet, SECRET } from '../helpers/fixtures';
 import { requireEnv, StubServer, uniq } from '../registry/helpers';
+import { csfleRejection as failure } from '../helpers/csfle-rejection';
 
 const GUID = '0123abcd-4567-89ef-fedc-ba9876543210';
 const kms = { 'local-kms': { secret: SECRET } };
@@ -21,15 +22,6 @@ afterEach(async () => {
   await Promise.all(stubs.map((s) => s.stop()));
   stubs = [];
 });
-
-async function failure(p: Promise<unknown>): Promise<CsfleError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(CsfleError);
-  return err as CsfleError;
-}
 
 /** Writes one encrypted record with our serializer; returns the keys, payload and schema. */
 async function produce() {

@@ -8,12 +8,10 @@ import {
   frame,
   InMemoryDekRegistry,
   InMemorySchemaRegistry,
-  type RuleSet,
 } from '../../src/index';
-import { countingSchemaRegistry, customer, customerSchema, encryptRuleSet, SECRET } from '../helpers/fixtures';
+import { csfleRejection } from '../helpers/csfle-rejection';
+import { countingSchemaRegistry, customer, customerSchema, encryptRuleSet, LOCAL_KMS as kms, localRules } from '../helpers/fixtures';
 
-const kms = { 'local-kms': { secret: SECRET } };
-const localRules = (params: Record<string, string> = {}, extra = {}): RuleSet => encryptRuleSet({ 'encrypt.kms.type': 'local-kms', ...params }, extra);
 
 function recorder() {
   const warnings: { message: string; context: Record<string, unknown> | undefined }[] = [];
@@ -23,12 +21,7 @@ function recorder() {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(CsfleError);
-  return (e as CsfleError).code;
+  return (await csfleRejection(p)).code;
 }
 
 describe('poison records cost at most one schema fetch per failureTtlMs', () => {

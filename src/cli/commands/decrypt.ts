@@ -1,10 +1,11 @@
 /**
- * `kafka-csfle decrypt`: reads framed records (one base64 or hex record per line on stdin, or a
+ * `kafka-csfle decrypt`: reads framed Avro, JSON Schema or Protobuf records (one base64 or hex record per line on stdin, or a
  * topic from a broker) and prints them decrypted as JSON lines, with keys from a key export and
  * no DEK Registry. See docs/key-export.md.
  *
  * @packageDocumentation
  */
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Option, type Command } from 'commander';
 import {
@@ -21,13 +22,14 @@ import {
   type RuleSet,
   type SchemaInfo,
 } from '../../index';
-import { keyValue, readJson, UsageError } from '../args';
+import { keyValue, readJson, readText, UsageError } from '../args';
 import type { CliContext } from '../context';
 
 interface DecryptFlags {
   keys: string[];
   schemaRegistry?: string;
   schema?: string;
+  schemaType?: SchemaType;
   rules?: string;
   subject?: string;
   topic?: string;
@@ -36,15 +38,35 @@ interface DecryptFlags {
   encoding: 'auto' | 'hex' | 'base64';
 }
 
-/** A schema file: `{ schema, ruleSet?, metadata? }` as `schema get` prints it, or a bare Avro schema. */
-function schemaFromFile(file: string, rulesFile: string | undefined): SchemaInfo {
-  const v = readJson<unknown>(file, 'schema');
+type SchemaType = NonNullable<SchemaInfo['schemaType']>;
+
+/** The schema type of a bare schema file, by its extension (`.proto`, `.json`; otherwise Avro). */
+function typeByExtension(file: string): SchemaType {
+  const ext = path.extname(file).toLowerCase();
+  return ext === '.proto' ? 'PROTOBUF' : ext === '.json' ? 'JSON' : 'AVRO';
+}
+
+/**
+ * A schema file: `{ schema, schemaType?, ruleSet?, metadata? }` as `schema get` prints it (its
+ * `schemaType`, absent = AVRO, unless `--schema-type` says otherwise), or a bare schema (`.avsc`
+ * Avro, `.json` JSON Schema, `.proto` Protobuf, or as `--schema-type` says) with `--rules`.
+ */
+function schemaFromFile(file: string, rulesFile: string | undefined, schemaType: SchemaType | undefined): SchemaInfo {
+  const text = readText(file, 'schema');
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    v = undefined;
+  }
   let info: SchemaInfo;
   if (v && typeof v === 'object' && !Array.isArray(v) && typeof (v as { schema?: unknown }).schema === 'string') {
     const s = v as SchemaInfo;
-    info = { schema: s.schema, schemaType: s.schemaType, metadata: s.metadata, ruleSet: s.ruleSet, references: s.references };
+    info = { schema: s.schema, schemaType: schemaType ?? s.schemaType ?? 'AVRO', metadata: s.metadata, ruleSet: s.ruleSet, references: s.references };
   } else {
-    info = { schema: JSON.stringify(v) };
+    const type = schemaType ?? typeByExtension(file);
+    if (type !== 'PROTOBUF' && v === undefined) throw new UsageError(`schema file ${file} is not valid JSON (a ${type} schema)`);
+    info = { schema: type === 'PROTOBUF' ? text : JSON.stringify(v), schemaType: type };
   }
   if (rulesFile) {
     const r = readJson<RuleSet | { ruleSet: RuleSet }>(rulesFile, 'rules');
@@ -72,7 +94,10 @@ export function registerDecrypt(program: Command, ctx: CliContext): void {
     )
     .requiredOption('--keys <path...>', 'key export files or directories')
     .option('--schema-registry <url>', 'schema registry holding the records\' schemas')
-    .option('--schema <file>', 'one schema for every record: JSON as `schema get` prints it, or a bare Avro schema with --rules')
+    .option('--schema <file>', 'one schema for every record: JSON as `schema get` prints it, or a bare schema (.avsc, .json, .proto) with --rules')
+    .addOption(
+      new Option('--schema-type <type>', 'with --schema: the schema type (default: the file\'s schemaType, else by extension: .proto PROTOBUF, .json JSON, else AVRO)').choices(['AVRO', 'JSON', 'PROTOBUF']),
+    )
     .option('--rules <file>', 'with --schema: the rule set (JSON)')
     .option('--subject <subject>', 'subject whose DEKs encrypted the records (default: <topic>-value, or the only subject in the keys)')
     .option('--topic <topic>', 'read this topic from the beginning up to its end at start (instead of stdin)')
@@ -84,6 +109,7 @@ export function registerDecrypt(program: Command, ctx: CliContext): void {
         throw new UsageError('pass exactly one of --schema-registry URL and --schema FILE');
       }
       if (o.rules !== undefined && o.schema === undefined) throw new UsageError('--rules applies only with --schema');
+      if (o.schemaType !== undefined && o.schema === undefined) throw new UsageError('--schema-type applies only with --schema');
       const lines = await readExportedKeys(o.keys);
       if (lines.length === 0) throw new UsageError(`no keys in ${o.keys.join(', ')}`);
       const kmsTypes = new Set(lines.filter((l) => !isPlaintextLine(l)).map((l) => (l as { kmsType: string }).kmsType));
@@ -92,7 +118,7 @@ export function registerDecrypt(program: Command, ctx: CliContext): void {
       const deserializer = createOfflineDeserializer({
         keys: new ExportedKeyRegistry(lines),
         ...(o.schema !== undefined
-          ? { schema: schemaFromFile(o.schema, o.rules) }
+          ? { schema: schemaFromFile(o.schema, o.rules, o.schemaType) }
           : { schemaRegistry: new HttpSchemaSource({ url: o.schemaRegistry!.split(',').map((u) => u.trim()) }) }),
         ...(subject !== undefined ? { subject } : {}),
         kms,

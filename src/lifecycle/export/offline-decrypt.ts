@@ -6,8 +6,8 @@
  * @packageDocumentation
  */
 import { CsfleError, SchemaRegistryError } from '../../errors';
-import { AvroDeserializer } from '../../serde/avro-deserializer';
-import type { DeserializerOptions, SerdeOptions } from '../../serde/options';
+import { AnyFormatDeserializer, type AnyFormatDeserializerOptions } from '../../serde/any-format-deserializer';
+import type { SerdeOptions } from '../../serde/options';
 import type { RegisteredSchema, SchemaInfo, SchemaSource } from '../../serde/schema-source';
 import { ExportedKeyRegistry } from './exported-key-registry';
 import type { ExportedKeyLine } from './key-line';
@@ -49,12 +49,15 @@ export class FixedSchemaSource implements SchemaSource {
 
 /** Options of {@link createOfflineDeserializer}. */
 export interface OfflineDeserializerOptions
-  extends Omit<DeserializerOptions, 'dekRegistry' | 'schemaRegistry'> {
+  extends Omit<AnyFormatDeserializerOptions, 'dekRegistry' | 'schemaRegistry'> {
   /** Exported keys (lines, e.g. from `readExportedKeys`) or a registry built from them. */
   keys: readonly ExportedKeyLine[] | ExportedKeyRegistry;
   /** Where schemas come from (a registry). Give this or `schema`. */
   schemaRegistry?: SerdeOptions['schemaRegistry'];
-  /** One schema (with its rule set) used for every record, whatever its schema id. */
+  /**
+   * One schema (with its rule set) used for every record, whatever its schema id; its
+   * `schemaType` (default `AVRO`) says how records are read.
+   */
   schema?: SchemaInfo;
   /**
    * The subject whose DEKs encrypted the records, when the topic name does not give it through
@@ -65,14 +68,15 @@ export interface OfflineDeserializerOptions
 
 /**
  * A deserializer that decrypts with exported keys: no DEK Registry; no KMS for plaintext lines;
- * for wrapped lines the KEK's KMS (configured through `kms`, as for any deserializer).
+ * for wrapped lines the KEK's KMS (configured through `kms`, as for any deserializer). Reads
+ * Avro, JSON Schema and Protobuf records, by the writer schema's `schemaType`.
  */
-export function createOfflineDeserializer(options: OfflineDeserializerOptions): AvroDeserializer {
+export function createOfflineDeserializer(options: OfflineDeserializerOptions): AnyFormatDeserializer {
   const { keys, schema, schemaRegistry, subject, ...rest } = options;
   if ((schema === undefined) === (schemaRegistry === undefined)) {
     throw new CsfleError('INVALID_REQUEST', 'Give exactly one of schemaRegistry and schema');
   }
-  return new AvroDeserializer({
+  return new AnyFormatDeserializer({
     ...rest,
     ...(subject !== undefined ? { subjectNameStrategy: () => subject } : {}),
     schemaRegistry: schema !== undefined ? new FixedSchemaSource(schema) : schemaRegistry!,
@@ -95,10 +99,15 @@ export function decodeRecordLine(line: string, encoding: 'auto' | 'hex' | 'base6
   return Buffer.from(t, 'base64');
 }
 
-/** JSON text of a decoded record: bytes as base64, 64-bit integers as numbers or strings. */
+/**
+ * JSON text of a decoded record: bytes as base64, 64-bit integers as numbers or strings;
+ * Protobuf messages as their fields (no `$typeName` / `$unknown`).
+ */
 export function recordToJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => {
+  return JSON.stringify(value, (k, v: unknown) => {
+    if (k === '$typeName' || k === '$unknown') return undefined;
     if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+    if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
     if (v && typeof v === 'object' && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data)) {
       return Buffer.from((v as { data: number[] }).data).toString('base64');
     }

@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 import { CsfleError } from '../../errors';
+import { quietAwsNodeVersionNotice } from '../../kms/aws/node-notice';
 import type { ExportSink, S3SinkOptions, SinkEntry } from './sink';
 
 type S3Module = typeof import('@aws-sdk/client-s3');
@@ -59,6 +60,7 @@ export class S3Sink implements ExportSink {
   #s3(): Promise<{ s3: S3Module; client: import('@aws-sdk/client-s3').S3Client }> {
     this.#client ??= loadS3().then((s3) => {
       const o = this.#options;
+      quietAwsNodeVersionNotice('@aws-sdk/client-s3');
       const client = new s3.S3Client({
         ...(o.endpoint ? { endpoint: o.endpoint } : {}),
         ...(o.region ? { region: o.region } : {}),
