@@ -7,9 +7,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/program';
 import {
   ALLOW_PLAINTEXT_EXPORT_ENV,
   CONFLUENT_META_PROTO,
@@ -20,6 +18,7 @@ import {
   ProtobufSerializer,
   type SchemaInfo,
 } from '../../src/index';
+import { jsonLines, registryCli } from '../helpers/run-cli';
 import { ENCRYPT_RULES } from '../registry/fixtures';
 import { requireEnv, uniq } from '../registry/helpers';
 
@@ -78,19 +77,7 @@ let json: Subject;
 let proto: Subject;
 const tmp = (): string => mkdtempSync(path.join(tmpdir(), 'csfle-decrypt-formats-'));
 
-async function cli(argv: string[], opts: { env?: Record<string, string>; stdin?: string[] } = {}) {
-  let out = '';
-  let err = '';
-  const code = await run(argv, {
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-    env: { SCHEMA_REGISTRY_URL: url, ...opts.env },
-    ...(opts.stdin ? { stdin: Readable.from(opts.stdin.map((l) => `${l}\n`)) } : {}),
-  });
-  return { code, out, err };
-}
-
-const jsonLines = (text: string): unknown[] => text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as unknown);
+const cli = registryCli(() => url);
 
 beforeAll(async () => {
   url = requireEnv('SCHEMA_REGISTRY_URL');

@@ -7,12 +7,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { Kafka, logLevel } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/program';
 import { ALLOW_PLAINTEXT_EXPORT_ENV, parseExportedKeys, readExportedKeys, S3Sink } from '../../src/index';
+import { jsonLines, registryCli } from '../helpers/run-cli';
 import { requireEnv } from '../registry/helpers';
 import { expectedKeyLinks, produce, SECRET, type Produced } from '../lifecycle/export-fixtures';
 
@@ -26,21 +25,7 @@ beforeAll(async () => {
 
 const tmp = (): string => mkdtempSync(path.join(tmpdir(), 'csfle-cli-export-'));
 
-async function cli(argv: string[], opts: { env?: Record<string, string>; stdin?: string[] } = {}) {
-  let out = '';
-  let err = '';
-  const code = await run(argv, {
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-    env: { SCHEMA_REGISTRY_URL: p.url, ...opts.env },
-    ...(opts.stdin ? { stdin: Readable.from(opts.stdin.map((l) => `${l}\n`)) } : {}),
-  });
-  return { code, out, err };
-}
-
-function jsonLines(text: string): unknown[] {
-  return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as unknown);
-}
+const cli = registryCli(() => p.url);
 
 const allRecords = () => Object.values(p.subjects).flatMap((s) => s.records.map((r) => ({ s, r })));
 

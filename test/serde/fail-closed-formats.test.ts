@@ -4,7 +4,6 @@
  * rule), a consumer reads such records in clear with one warning; Protobuf plain-object records
  * with keys that are no field are refused instead of silently dropped.
  */
-import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
   CsfleError,
@@ -17,6 +16,7 @@ import {
   ProtobufSerializer,
   type RuleSet,
 } from '../../src/index';
+import { csfleRejectionWithout } from '../helpers/csfle-rejection';
 import { encryptRuleSet, SECRET } from '../helpers/fixtures';
 
 const kms = { 'local-kms': { secret: SECRET } };
@@ -28,17 +28,7 @@ function recorder() {
   return { warnings, logger: { warn: (message: string, context?: unknown) => void warnings.push({ message, context }) } };
 }
 
-async function failure(p: Promise<unknown>, secrets: string[] = []): Promise<CsfleError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(CsfleError);
-  const e = err as CsfleError;
-  const everything = `${e.message} ${JSON.stringify(e.context)} ${inspect(e, { depth: 5 })}`;
-  for (const s of [...secrets, SECRET]) expect(everything).not.toContain(s);
-  return e;
-}
+const failure = (p: Promise<unknown>, secrets: string[] = []): Promise<CsfleError> => csfleRejectionWithout(p, [...secrets, SECRET]);
 
 describe('JSON Schema: fail closed on a tag over a property that cannot be encrypted', () => {
   const defs = {
