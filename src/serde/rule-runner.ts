@@ -54,12 +54,13 @@ function readLeaf(step: RuleStep, keyRing: KeyRing, subject: string): FieldLeaf 
   if (!step.readLeaf) {
     const p = step.params!;
     const reader = keyRing.readerFor(p.kekName, subject, p.algorithm);
-    // Payload steps remember the cipher last used, to count payload decryptions per DEK version.
+    // Payload steps count payload decryptions per DEK version here, so every read path
+    // (deserialize and deserializeWithStatus) counts them.
     const lookup =
       step.kind === 'payload'
         ? (version: number) => {
             const cipher = reader(version);
-            step.lastReadCipher = cipher;
+            countPayload(cipher, false);
             return cipher;
           }
         : reader;
@@ -278,10 +279,6 @@ export function runReadFieldSteps(steps: readonly RuleStep[], keyRing: KeyRing, 
 /** Runs READ payload steps (already in reverse order) on the framed payload. */
 export function runReadPayloadSteps(steps: readonly RuleStep[], keyRing: KeyRing, subject: string, payload: Buffer, ctx: CsfleErrorContext, warnings?: WarnOnce): Promise<Buffer> {
   return runSteps(steps, payload, ctx, keyRing, 'READ', warnings, (step, p) =>
-    withReadKeys(step, keyRing, subject, (leaf) => {
-      const out = leaf(p, '') as Buffer;
-      countPayload(step.lastReadCipher, false);
-      return out;
-    }),
+    withReadKeys(step, keyRing, subject, (leaf) => leaf(p, '') as Buffer),
   );
 }

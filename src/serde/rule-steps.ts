@@ -5,7 +5,6 @@
  *
  * @packageDocumentation
  */
-import type { DekCipher } from '../crypto/dek-cipher';
 import type { WriteKey, WriteKeyRequest } from '../dek/key-ring';
 import { CsfleError } from '../errors';
 import { actionFor, applyOverrides, enabledForClients, ruleRunsIn, type Direction, type RuleAction, type RuleOverride } from '../rules/actions';
@@ -32,8 +31,6 @@ export interface RuleStep {
   /** Per-step memo of the last write key and its leaf (hot path: no allocation per record). */
   lastWriteKey?: WriteKey;
   lastWriteLeaf?: FieldLeaf;
-  /** Payload steps: the cipher of the last decryption (to count payload decryptions per DEK version). */
-  lastReadCipher?: DekCipher | undefined;
   /** Per-step memo of the read leaf (it reads the key ring's live map of DEK versions). */
   readLeaf?: FieldLeaf;
   /** Told the DEK version of each field this step encrypts or decrypts. */

@@ -118,6 +118,25 @@ describe('deserializeWithStatus', () => {
     expect(ok.encryption).toEqual([{ path: '', target: 'payload', status: 'decrypted', dekVersion: 1, ruleName: 'encrypt-payload', kekName: 'kek1', algorithm: 'AES256_GCM' }]);
   });
 
+  it('counts payload decryptions in stats() through deserializeWithStatus as through deserialize', async () => {
+    const rules: RuleSet = {
+      encodingRules: [
+        { name: 'encrypt-payload', kind: 'TRANSFORM', mode: 'WRITEREAD', type: 'ENCRYPT_PAYLOAD', onFailure: 'ERROR', params: { 'encrypt.kek.name': 'kek1', 'encrypt.kms.type': 'counting-kms', 'encrypt.kms.key.id': 'k' } },
+      ],
+    };
+    const { schemaRegistry, dekRegistry, serializer } = setup(rules);
+    const bytes = await serializer.serialize('customers', customer);
+    const withStatus = new AvroDeserializer({ schemaRegistry, dekRegistry, kms });
+    const plain = new AvroDeserializer({ schemaRegistry, dekRegistry, kms });
+    for (let i = 0; i < 3; i++) {
+      await withStatus.deserializeWithStatus('customers', bytes);
+      await plain.deserialize('customers', bytes);
+    }
+    const counts = (d: AvroDeserializer) => d.stats().deks.map((k) => ({ version: k.version, decryptions: k.decryptions, payloadDecryptions: k.payloadDecryptions }));
+    expect(counts(withStatus)).toEqual([{ version: 1, decryptions: 3, payloadDecryptions: 3 }]);
+    expect(counts(withStatus)).toEqual(counts(plain));
+  });
+
   it('a schema without rules gives an empty list', async () => {
     const { schemaRegistry, dekRegistry, serializer } = setup({});
     const bytes = await serializer.serialize('customers', customer);
