@@ -15,9 +15,10 @@ export interface CliContext {
   /**
    * The registry connection from the global options (`--url`, `--basic`, `--bearer`,
    * `--timeout`, `--connect-timeout`, `--retries`) and their environment variables. Throws a
-   * usage error when no URL is given.
+   * usage error when no URL is given. `url` (a command's own registry flag) replaces the global
+   * `--url`; credentials, TLS and timeouts still come from the global options.
    */
-  connection(): RegistryHttpOptions;
+  connection(url?: string): RegistryHttpOptions;
   /** Prints a result as JSON on stdout. */
   print(value: unknown): void;
   /**

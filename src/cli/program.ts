@@ -56,8 +56,8 @@ function globalOptions(): Option[] {
   ].map((o) => o.helpGroup('Global options:'));
 }
 
-function connection(opts: Record<string, unknown>, env: CliIo['env']): RegistryHttpOptions {
-  const rawUrl = (opts.url as string | undefined) ?? env.SCHEMA_REGISTRY_URL;
+function connection(opts: Record<string, unknown>, env: CliIo['env'], urlOverride?: string): RegistryHttpOptions {
+  const rawUrl = urlOverride ?? (opts.url as string | undefined) ?? env.SCHEMA_REGISTRY_URL;
   if (!rawUrl) throw new UsageError('no registry URL: pass --url or set SCHEMA_REGISTRY_URL');
   const url = rawUrl.split(',').map((u) => u.trim()).filter(Boolean);
   const conn: RegistryHttpOptions = { url, cacheCapacity: 0, retryOnTimeout: false };
@@ -100,8 +100,8 @@ export function buildProgram(io: CliIo): { program: Command; ctx: CliContext; fi
   };
   const ctx: CliContext = {
     io,
-    connection: () => {
-      const conn = connection(active.optsWithGlobals(), io.env);
+    connection: (url) => {
+      const conn = connection(active.optsWithGlobals(), io.env, url);
       progress.update(`${activePath}: waiting for ${([] as string[]).concat(conn.url).join(', ')}`);
       return conn;
     },

@@ -24,6 +24,7 @@ import {
 } from '../../index';
 import { keyValue, readJson, readText, UsageError } from '../args';
 import type { CliContext } from '../context';
+import { addKafkaConnectionOptions, kafkaConnection } from './topic';
 
 interface DecryptFlags {
   keys: string[];
@@ -34,6 +35,8 @@ interface DecryptFlags {
   subject?: string;
   topic?: string;
   brokers?: string;
+  kafkaSsl?: boolean;
+  kafkaSasl?: string;
   kmsConfig?: Record<string, string>;
   encoding: 'auto' | 'hex' | 'base64';
 }
@@ -86,8 +89,7 @@ function defaultSubject(lines: readonly ExportedKeyLine[]): string {
 
 /** Registers the `decrypt` command. */
 export function registerDecrypt(program: Command, ctx: CliContext): void {
-  program
-    .command('decrypt')
+  addKafkaConnectionOptions(program.command('decrypt'))
     .description(
       'decrypt framed records with exported keys (no DEK Registry; no KMS with plaintext keys): one base64 or hex ' +
         'record per line on stdin, or --topic from a broker; prints one JSON line per record',
@@ -101,7 +103,6 @@ export function registerDecrypt(program: Command, ctx: CliContext): void {
     .option('--rules <file>', 'with --schema: the rule set (JSON)')
     .option('--subject <subject>', 'subject whose DEKs encrypted the records (default: <topic>-value, or the only subject in the keys)')
     .option('--topic <topic>', 'read this topic from the beginning up to its end at start (instead of stdin)')
-    .option('--brokers <host:port,...>', 'with --topic: bootstrap brokers (env KAFKA_BROKERS)')
     .option('--kms-config <key=value>', 'KMS driver config for wrapped keys (repeatable)', keyValue)
     .addOption(new Option('--encoding <encoding>', 'stdin record encoding').choices(['auto', 'hex', 'base64']).default('auto'))
     .action(async (o: DecryptFlags) => {
@@ -119,7 +120,7 @@ export function registerDecrypt(program: Command, ctx: CliContext): void {
         keys: new ExportedKeyRegistry(lines),
         ...(o.schema !== undefined
           ? { schema: schemaFromFile(o.schema, o.rules, o.schemaType) }
-          : { schemaRegistry: new HttpSchemaSource({ url: o.schemaRegistry!.split(',').map((u) => u.trim()) }) }),
+          : { schemaRegistry: new HttpSchemaSource(ctx.connection(o.schemaRegistry)) }),
         ...(subject !== undefined ? { subject } : {}),
         kms,
       });
@@ -127,10 +128,8 @@ export function registerDecrypt(program: Command, ctx: CliContext): void {
       const report = (): void => ctx.progress.update(`decrypt: ${count} records`);
 
       if (o.topic !== undefined) {
-        const brokers = (o.brokers ?? ctx.io.env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
-        if (brokers.length === 0) throw new UsageError('--topic needs --brokers or KAFKA_BROKERS');
         const topic = o.topic;
-        await readTopic({ brokers }, topic, async (r) => {
+        await readTopic(kafkaConnection(o, ctx.io.env), topic, async (r) => {
           if (r.value === null) return;
           let value: unknown;
           try {

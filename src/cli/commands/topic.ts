@@ -33,8 +33,8 @@ export interface KafkaFlags {
   keyFormat?: KeyFormat;
 }
 
-/** Adds the Kafka connection and serde flags to a `topic` command. */
-export function addKafkaOptions(cmd: Command): Command {
+/** Adds the Kafka connection flags (`--brokers`, `--kafka-ssl`, `--kafka-sasl`) read by {@link kafkaConnection}. */
+export function addKafkaConnectionOptions(cmd: Command): Command {
   return cmd
     .option('--brokers <host:port,...>', 'Kafka bootstrap brokers (env KAFKA_BROKERS)')
     .option('--kafka-ssl', 'connect to Kafka with TLS')
@@ -44,7 +44,12 @@ export function addKafkaOptions(cmd: Command): Command {
         'scram-sha-256',
         'scram-sha-512',
       ]),
-    )
+    );
+}
+
+/** Adds the Kafka connection and serde flags to a `topic` command. */
+export function addKafkaOptions(cmd: Command): Command {
+  return addKafkaConnectionOptions(cmd)
     .option('--schema-registry <url>', 'schema registry URL (default: --url / SCHEMA_REGISTRY_URL)')
     .option('--dek-registry <url>', 'DEK registry URL (default: the schema registry)')
     .option('--kms-config <key=value>', 'KMS driver config given to every KMS type, e.g. secret=... for local-kms (repeatable)', keyValue)
@@ -79,9 +84,8 @@ export function kafkaConnection(o: Pick<KafkaFlags, 'brokers' | 'kafkaSsl' | 'ka
 
 /** Serde options (registries, KMS config, subject name strategy) from the flags and global options. */
 export function serdeFromFlags(o: KafkaFlags, ctx: CliContext): SerdeOptions {
-  const base = ctx.connection();
-  const schemaRegistry = o.schemaRegistry ? { ...base, url: o.schemaRegistry } : base;
-  const dekRegistry = o.dekRegistry ? { ...base, url: o.dekRegistry } : schemaRegistry;
+  const schemaRegistry = ctx.connection(o.schemaRegistry);
+  const dekRegistry = o.dekRegistry ? ctx.connection(o.dekRegistry) : schemaRegistry;
   const kmsConfig = o.kmsConfig ?? {};
   return {
     schemaRegistry,
