@@ -6,9 +6,10 @@
  */
 import { CsfleError } from '../../errors';
 import type { Dek, DekRegistryAdmin, Kek } from '../../dek/model';
-import type { KmsClient, KmsConfig } from '../../kms/driver';
+import { KeySource } from '../../dek/key-source';
 import type { KmsOptions } from '../../kms/options';
-import { newKmsClient } from '../../kms/registry';
+import { KeyRingCounters } from '../../observe/stats';
+import { Telemetry } from '../../observe/telemetry';
 import { listDekIds } from '../dek-listing';
 import {
   keyLinkOf,
@@ -36,10 +37,12 @@ export interface DekSourceOptions {
 export class DekSource {
   readonly #o: DekSourceOptions;
   #kek: Promise<Kek> | undefined;
-  #kms: Promise<KmsClient> | undefined;
+  /** The key ring's KMS path (cached client, retries and error mapping, `dek.unwrapped` audit). */
+  readonly #keys: KeySource;
 
   constructor(options: DekSourceOptions) {
     this.#o = options;
+    this.#keys = new KeySource(options.registry, options.kms, new KeyRingCounters(), new Telemetry({}));
   }
 
   /** The KEK (read once). Rejects `KEK_NOT_FOUND`. */
@@ -83,27 +86,7 @@ export class DekSource {
   async lineOf(dek: Dek): Promise<ExportedKeyLine> {
     const kek = await this.kek();
     if (this.#o.mode === 'wrapped') return wrappedLineOf(kek, dek);
-    let proto: Buffer;
-    if (dek.keyMaterial) {
-      proto = Buffer.from(dek.keyMaterial, 'base64');
-    } else if (dek.encryptedKeyMaterial) {
-      this.#kms ??= newKmsClient(kek.kmsType, kek.kmsKeyId, this.#o.kms[kek.kmsType] ?? {}, kek.kmsProps ?? {});
-      this.#kms.catch(() => (this.#kms = undefined));
-      try {
-        proto = await (await this.#kms).unwrap(Buffer.from(dek.encryptedKeyMaterial, 'base64'));
-      } catch (err) {
-        const ctx = { kekName: kek.name, subject: dek.subject, algorithm: dek.algorithm, dekVersion: dek.version };
-        if (err instanceof CsfleError) throw err.withContext(ctx, `Could not unwrap the DEK to export it: ${err.detail}`);
-        throw err;
-      }
-    } else {
-      throw new CsfleError('DEK_NOT_FOUND', 'The DEK record has no key material to export', {
-        kekName: kek.name,
-        subject: dek.subject,
-        algorithm: dek.algorithm,
-        dekVersion: dek.version,
-      });
-    }
+    const proto = await this.#keys.unwrap(kek, dek);
     try {
       return plaintextLineOf(kek, dek, proto);
     } finally {
